@@ -1,0 +1,171 @@
+# pickleguard: build, test, fuzz, benchmark and install.
+#
+#   make            build/pickleguard (installs missing Debian build packages)
+#   make check      build and run every test, also under ASan and UBSan
+#   make fuzz       libFuzzer session on the pickle analyser (FUZZ_SECONDS=60)
+#   make bench      throughput figures beside baselines measured in the same run
+#   make install    DESTDIR-aware install into PREFIX (/usr/local)
+#   V=1             show the commands
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+.SECONDARY:
+.DEFAULT_GOAL := all
+
+BUILD   ?= build
+PREFIX  ?= /usr/local
+SYSCONFDIR ?= /etc
+DESTDIR ?=
+FUZZ_SECONDS ?= 60
+PYTHON  ?= python3
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+CC      ?= gcc
+CLANG   ?= clang
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2 \
+	   -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith -Wvla -Werror
+DEFS    := -D_GNU_SOURCE -DPOLICY_DIR='"$(CURDIR)/policy/allow"'
+INCS    := -Iscanner -Ipolicy -Icli
+HARDEN  := -fstack-protector-strong -fPIE -D_FORTIFY_SOURCE=2
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+ALL_CFLAGS = -std=gnu11 $(WARN) $(DEFS) $(INCS) $(CFLAGS)
+LDHARDEN := -pie -Wl,-z,relro,-z,now
+
+SCANNER_SRC := $(sort $(wildcard scanner/*.c))
+POLICY_SRC  := policy/builtin.c
+LIB_SRC     := $(SCANNER_SRC) $(POLICY_SRC)
+CLI_SRC     := $(sort $(wildcard cli/*.c))
+UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
+POLICY_FILES := $(sort $(wildcard policy/allow/*.allow))
+
+# Two builds of everything: plain (shipped) and sanitized (tests).
+OBJ  := $(BUILD)/obj
+AOBJ := $(BUILD)/asan
+lib_objs = $(patsubst %.c,$(1)/%.o,$(LIB_SRC))
+
+LIB      := $(BUILD)/libpickleguard.a
+ALIB     := $(BUILD)/libpickleguard-asan.a
+CLI      := $(BUILD)/pickleguard
+UNITS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+AUNITS   := $(patsubst tests/unit/%.c,$(BUILD)/tests-asan/%,$(UNIT_SRC))
+REPLAY   := $(BUILD)/tests-asan/fuzz_replay
+CASES    := $(BUILD)/tests-asan/run_cases
+
+.PHONY: all deps test-deps check check-unit check-cases check-cli check-python \
+	check-fuzz-corpus fuzz bench install uninstall clean
+
+all: $(CLI)
+
+deps:
+	$(Q)scripts/install-deps.sh build
+test-deps:
+	$(Q)scripts/install-deps.sh build test
+
+$(OBJ)/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) $(HARDEN) -MMD -MP -c $< -o $@
+
+$(AOBJ)/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC-SAN  $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -O1 $(SAN) -MMD -MP -c $< -o $@
+
+# .incbin does not show up in -MMD output
+$(OBJ)/policy/builtin.o $(AOBJ)/policy/builtin.o: $(POLICY_FILES)
+
+$(LIB): $(call lib_objs,$(OBJ))
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(ALIB): $(call lib_objs,$(AOBJ))
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(CLI): $(patsubst %.c,$(OBJ)/%.o,$(CLI_SRC)) $(LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDHARDEN) -o $@ $^
+
+# ---- tests ----
+TEST_LIBS := -lcmocka
+
+$(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(OBJ)/tests/unit/testlib.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(TEST_LIBS)
+$(BUILD)/tests-asan/%: $(AOBJ)/tests/unit/%.o $(AOBJ)/tests/unit/testlib.o $(ALIB)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(TEST_LIBS)
+$(OBJ)/tests/unit/%.o $(AOBJ)/tests/unit/%.o: INCS += -Itests/unit
+$(CASES): $(AOBJ)/tests/pickles/run_cases.o $(ALIB)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(TEST_LIBS)
+$(REPLAY): $(AOBJ)/tests/fuzz/fuzz_scan.o $(AOBJ)/tests/fuzz/replay_main.o $(ALIB)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^
+
+check: test-deps $(CLI) $(UNITS) $(AUNITS) $(CASES) $(REPLAY)
+	$(Q)$(MAKE) --no-print-directory check-unit check-cases check-cli check-python \
+		check-fuzz-corpus
+	@echo "make check: all tests passed"
+
+check-unit: $(UNITS) $(AUNITS)
+	$(Q)set -e; for t in $(UNITS) $(AUNITS); do \
+		echo "== $$t"; \
+		PG_TEST_DATA=tests $$t; \
+	done
+
+check-cases: $(CASES)
+	$(Q)$(CASES) tests/pickles/cases
+
+check-cli: $(CLI)
+	$(Q)tests/cli/test_cli.sh $(CLI)
+
+check-python:
+	$(Q)$(PYTHON) tests/check_compat_table.py scanner/compat_pickle.inc
+	$(Q)$(PYTHON) tests/check_policy.py $(POLICY_FILES)
+	$(Q)$(PYTHON) tests/check_opcodes.py scanner/opcodes.h
+	$(Q)$(PYTHON) tests/pickles/verify_cpython.py tests/pickles/cases
+
+check-fuzz-corpus: $(REPLAY)
+	$(Q)$(REPLAY) tests/fuzz/corpus tests/pickles/cases
+
+# ---- fuzzing (clang's libFuzzer) ----
+FUZZ_BIN := $(BUILD)/fuzz/fuzz_scan
+FUZZ_CFLAGS := -std=gnu11 -g -O1 $(DEFS) $(INCS) -fsanitize=fuzzer,address,undefined
+$(FUZZ_BIN): tests/fuzz/fuzz_scan.c $(LIB_SRC) $(POLICY_FILES)
+	$(Q)scripts/install-deps.sh build fuzz
+	@mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_scan.c $(LIB_SRC)
+
+fuzz: $(FUZZ_BIN)
+	@mkdir -p $(BUILD)/fuzz/corpus
+	$(Q)$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+		-print_final_stats=1 $(BUILD)/fuzz/corpus tests/fuzz/corpus tests/pickles/cases
+
+# ---- benchmarks ----
+BENCH_BIN := $(BUILD)/bench/bench_scan
+$(BENCH_BIN): $(OBJ)/tests/bench/bench_scan.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^
+
+bench: $(BENCH_BIN)
+	$(Q)scripts/install-deps.sh build bench
+	$(Q)tests/bench/run_bench.sh $(BENCH_BIN) $(BUILD)/bench
+
+# ---- install ----
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/pickleguard/allow
+	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/pickleguard
+	install -m 0644 $(POLICY_FILES) $(DESTDIR)$(PREFIX)/share/pickleguard/allow/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/pickleguard
+	rm -rf $(DESTDIR)$(PREFIX)/share/pickleguard
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,85 @@
+/*
+ * builtin.c: the allowlist files embedded with .incbin.  POLICY_DIR comes
+ * from the Makefile (an absolute path), which also makes this object
+ * depend on the files.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "policy.h"
+
+#define PG_EMBED(sym, file)                                                    \
+	__asm__(".section .rodata\n"                                           \
+		".globl " #sym "\n" #sym ":\n"                                 \
+		".incbin \"" POLICY_DIR "/" file "\"\n"                        \
+		".globl " #sym "_end\n" #sym "_end:\n"                         \
+		".previous\n");                                                \
+	extern const char sym[], sym##_end[];
+
+/* X(symbol, file, name, doc) */
+#define PG_POLICY_FILES(X)                                                     \
+	X(pg_allow_default, "default.allow", "default",                        \
+	  "PyTorch and NumPy checkpoints: tensors, storages, arrays, dtypes, builtin containers")
+
+#define PG_POLICY_EMBED(sym, file, name, doc) PG_EMBED(sym, file)
+PG_POLICY_FILES(PG_POLICY_EMBED)
+
+static struct pg_policy_text texts[] = {
+#define PG_POLICY_ROW(sym, file, name, doc) { name, doc, sym, 0 },
+	PG_POLICY_FILES(PG_POLICY_ROW)
+};
+
+static const char *const ends[] = {
+#define PG_POLICY_END(sym, file, name, doc) sym##_end,
+	PG_POLICY_FILES(PG_POLICY_END)
+};
+
+#define N_TEXTS (sizeof(texts) / sizeof(texts[0]))
+
+const struct pg_policy_text *pg_policy_list(size_t *count)
+{
+	for (size_t i = 0; i < N_TEXTS; i++)
+		texts[i].len = (size_t)(ends[i] - texts[i].text);
+	*count = N_TEXTS;
+	return texts;
+}
+
+const struct pg_policy_text *pg_policy_find(const char *name)
+{
+	size_t n;
+	const struct pg_policy_text *t = pg_policy_list(&n);
+
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(t[i].name, name))
+			return &t[i];
+	return NULL;
+}
+
+int pg_policy_add(struct pg_allowlist *al, const char *name, char *err,
+		  size_t errlen)
+{
+	size_t n, used = 0;
+	const struct pg_policy_text *t = pg_policy_list(&n);
+	char origin[64];
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(name, "all") && strcmp(name, t[i].name))
+			continue;
+		snprintf(origin, sizeof(origin), "built-in:%s", t[i].name);
+		rc = pg_allowlist_parse(al, t[i].text, t[i].len, origin, err,
+					errlen);
+		if (rc)
+			return rc;
+		used++;
+	}
+	if (used)
+		return 0;
+	used = (size_t)snprintf(err, errlen, "unknown profile '%s' (known: all", name);
+	for (size_t i = 0; i < n && used < errlen; i++)
+		used += (size_t)snprintf(err + used, errlen - used, ", %s", t[i].name);
+	if (used < errlen)
+		snprintf(err + used, errlen - used, ")");
+	return -ENOENT;
+}

@@ -1,0 +1,41 @@
+/*
+ * callables.c: the table of callables with rules.  Each row says why the
+ * rule exists; keep it short and exact, like the allowlist.
+ */
+#include "callables.h"
+
+#include <string.h>
+
+static const struct pg_callable table[] = {
+	{ "copyreg", "_reconstructor", PG_ROLE_GLOBAL_ARGS, 0x3, 0,
+	  "builds cls via base.__new__/__init__: both must be imports" },
+	{ "collections", "defaultdict", PG_ROLE_GLOBAL_ARGS, 0x1, 0x1,
+	  "stores its factory and calls it later: it must be an import or None" },
+	{ "torch._tensor", "_rebuild_from_type_v2", PG_ROLE_GLOBAL_ARGS, 0x3, 0,
+	  "calls func(*args) and converts to new_type: both must be imports" },
+	{ "torch._tensor", "_rebuild_from_type", PG_ROLE_GLOBAL_ARGS, 0x3, 0,
+	  "calls func(*args) and converts to type: both must be imports" },
+	{ "_codecs", "encode", PG_ROLE_CODECS_ENCODE, 0, 0,
+	  "pickle writes bytes as _codecs.encode(str, 'latin1') below protocol 3" },
+	{ "torch.storage", "_load_from_bytes", PG_ROLE_NESTED_TORCH, 0, 0,
+	  "runs torch.load on its argument" },
+	{ "pickle", "loads", PG_ROLE_NESTED_PICKLE, 0, 0,
+	  "unpickles its argument" },
+	{ "_pickle", "loads", PG_ROLE_NESTED_PICKLE, 0, 0,
+	  "unpickles its argument" },
+};
+
+const struct pg_callable *pg_callable_find(struct pg_span module,
+					   struct pg_span name)
+{
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		const struct pg_callable *c = &table[i];
+
+		if (strlen(c->module) == module.len &&
+		    strlen(c->name) == name.len &&
+		    !memcmp(c->module, module.ptr, module.len) &&
+		    !memcmp(c->name, name.ptr, name.len))
+			return c;
+	}
+	return NULL;
+}

@@ -1,0 +1,36 @@
+/*
+ * callables.h: what the emulator must know about particular imports beyond
+ * "allowed or not": which arguments must be imports themselves, which ones
+ * load a nested pickle, which build bytes.  The allowlist decides whether an
+ * import may appear at all; these rules decide how it may be called.  They
+ * apply whether the import came from the default list or a user's list.
+ */
+#ifndef PG_CALLABLES_H
+#define PG_CALLABLES_H
+
+#include <stdint.h>
+
+#include "util.h"
+
+enum pg_role {
+	PG_ROLE_PLAIN = 0,	/* any arguments; the result is an object */
+	PG_ROLE_GLOBAL_ARGS,	/* the arguments in global_args must be imports */
+	PG_ROLE_CODECS_ENCODE,	/* _codecs.encode(str, "latin1"): constant bytes */
+	PG_ROLE_NESTED_PICKLE,	/* loads its bytes argument as a pickle */
+	PG_ROLE_NESTED_TORCH,	/* loads its bytes argument as a torch file */
+};
+
+struct pg_callable {
+	const char *module;
+	const char *name;
+	enum pg_role role;
+	uint8_t global_args;	/* bit i: argument i must be an import */
+	uint8_t none_ok;	/* bit i: ... or None */
+	const char *why;	/* shown in reasons */
+};
+
+/* The rules for an import, or NULL when it has none (PG_ROLE_PLAIN). */
+const struct pg_callable *pg_callable_find(struct pg_span module,
+					   struct pg_span name);
+
+#endif
