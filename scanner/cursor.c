@@ -105,6 +105,8 @@ int pg_cursor_line(struct pg_cursor *c, const uint8_t **data, uint64_t *off,
 	*off = pg_cursor_off(c);
 	*data = NULL;
 	while (!(nl = memchr(c->buf + scan_from, '\n', c->len - scan_from))) {
+		if (c->base + c->len >= c->rd->size || c->err)
+			goto end;
 		if (kept)
 			compact(c);
 		if (!kept || c->len == c->cap) {
@@ -114,11 +116,7 @@ int pg_cursor_line(struct pg_cursor *c, const uint8_t **data, uint64_t *off,
 			c->len = c->pos = 0;
 		}
 		scan_from = c->len;
-		if (c->base + c->len >= c->rd->size)
-			goto end;
 		fill(c);
-		if (c->err)
-			goto end;
 	}
 	c->pos = (size_t)(nl - c->buf) + 1;
 	*len = c->base + c->pos - *off;
@@ -126,9 +124,14 @@ int pg_cursor_line(struct pg_cursor *c, const uint8_t **data, uint64_t *off,
 		*data = c->buf + (*off - c->base);
 	return 0;
 end:
-	c->base += c->len;
-	c->len = c->pos = 0;
-	return -1;
+	/* no newline before the end: hand back what there is */
+	if (c->err)
+		return -1;
+	*len = c->base + c->len - *off;
+	if (kept)
+		*data = c->buf + (*off - c->base);
+	c->pos = c->len;
+	return 1;
 }
 
 int pg_cursor_pread(struct pg_cursor *c, void *buf, size_t len, uint64_t off)

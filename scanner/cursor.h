@@ -57,7 +57,9 @@ int pg_cursor_skip(struct pg_cursor *c, uint64_t n);
 /*
  * Step over a line through its '\n'.  *off and *len give its place
  * (newline included); *data points at it when it is no longer than the
- * buffer, else NULL.  -1 when the data ends first or on a read error.
+ * buffer, else NULL.  Returns 0; 1 when the data ends before a newline
+ * (the rest of the data is then the line, possibly empty: pickle.py reads
+ * such a line, _pickle.c does not); -1 on a read error.
  */
 int pg_cursor_line(struct pg_cursor *c, const uint8_t **data, uint64_t *off,
 		   uint64_t *len);

@@ -265,7 +265,7 @@ struct line {
 static bool read_line(struct pg_vm *vm, struct line *l)
 {
 	if (pg_cursor_line(vm->cur, &l->data, &l->off, &l->len)) {
-		truncated(vm, "line (no newline before the end)");
+		truncated(vm, "line");
 		return false;
 	}
 	return true;
@@ -775,27 +775,34 @@ static struct pv int_from_text(const uint8_t *s, uint64_t len)
 enum name_status { NAME_OK, NAME_BAD, NAME_UNREAD };
 
 /*
- * A GLOBAL/INST operand line as find_class will see it: at least one byte
- * before the newline, decodable (UTF-8 for GLOBAL, ASCII for INST), and
- * short enough for us to compare.  Copied into scratch[slot].  NAME_BAD:
- * the line was read but cannot be used; NAME_UNREAD: the data ended.
+ * A GLOBAL/INST operand line as find_class will see it, copied into
+ * scratch[slot].  pickle.py strips the last byte of whatever readline gave
+ * and calls find_class even where _pickle.c stops: on an empty line, and
+ * on a last line with no newline.  Those are refused, and resolved the way
+ * pickle.py resolves them.  NAME_BAD: read, but unusable; NAME_UNREAD: the
+ * read failed.
  */
 static enum name_status name_line(struct pg_vm *vm, int slot, bool ascii,
 				  struct pg_span *out)
 {
 	struct line l;
 	size_t n;
+	int rc = pg_cursor_line(vm->cur, &l.data, &l.off, &l.len);
 
-	if (!read_line(vm, &l))
+	if (rc < 0) {
+		truncated(vm, "line");
 		return NAME_UNREAD;
-	if (l.len < 2) {
-		error(vm, HARD, PG_REASON_TRUNCATED,
-		      "%s: empty name line (pickle data was truncated)",
-		      op_name(vm->op));
-		return NAME_BAD;
 	}
-	n = (size_t)l.len - 1;
-	if (!l.data || n > vm->lim->max_line) {
+	if (rc > 0)
+		error(vm, REFUSED, PG_REASON_TRUNCATED,
+		      "%s: the data ends inside a name line (pickle.py still looks the name up)",
+		      op_name(vm->op));
+	else if (l.len < 2)
+		error(vm, REFUSED, PG_REASON_MALFORMED,
+		      "%s: empty name line (_pickle.c stops, pickle.py looks it up)",
+		      op_name(vm->op));
+	n = l.len ? (size_t)l.len - 1 : 0;
+	if ((!l.data && n) || n > vm->lim->max_line) {
 		error(vm, REFUSED, PG_REASON_LIMIT,
 		      "%s: name of %zu bytes exceeds max_line", op_name(vm->op), n);
 		return NAME_BAD;
@@ -816,7 +823,8 @@ static enum name_status name_line(struct pg_vm *vm, int slot, bool ascii,
 		oom(vm);
 		return NAME_BAD;
 	}
-	memcpy(vm->scratch[slot], l.data, n);
+	if (n)
+		memcpy(vm->scratch[slot], l.data, n);
 	*out = (struct pg_span){ (const char *)vm->scratch[slot], n };
 	return NAME_OK;
 }
@@ -847,11 +855,14 @@ static void op_global(struct pg_vm *vm)
 
 static void op_inst(struct pg_vm *vm)
 {
-	long mark = marker(vm);
+	long mark = vm_pop_mark(&vm->st);
 	struct pv cls, args;
 
-	if (vm->halt)
-		return;
+	/* _pickle.c needs the MARK first; pickle.py looks the class up
+	 * first and only then pops the mark */
+	if (mark < 0)
+		error(vm, REFUSED, PG_REASON_MARK,
+		      "INST: could not find MARK (pickle.py imports first)");
 	cls = global_operands(vm, true);
 	if (vm->halt)
 		return;

@@ -331,6 +331,20 @@ case("unknown_opcode_after_proto", b"\x80\x02\xff", "unsafe", "opcode", "fails",
 case("truncated_after_import", b"\x80\x02cpgtest_marker\nfire\n", "unsafe",
      "import truncated", "reaches:pgtest_marker.fire",
      "stream ends after a GLOBAL: CPython has already imported it")
+# pickle.py (joblib's unpickler) reads a last line with no newline, and an
+# empty line, and still calls find_class; _pickle.c stops before it
+case("global_name_at_eof", b"cpgtest_marker\nfire_", "unsafe",
+     "truncated import:pgtest_marker.fire", "reaches:pgtest_marker.fire",
+     "GLOBAL name line without its newline at the end: pickle.py strips the last byte "
+     "('fire_' -> 'fire') and imports it", loader="py-load")
+case("global_empty_module_line", b"c\nfire\n.", "unsafe",
+     "malformed import", "reaches:.fire",
+     "GLOBAL with an empty module line: _pickle.c fails, pickle.py calls find_class('', 'fire')",
+     loader="py-load")
+case("inst_without_mark", b"ipgtest_marker\nfire\n.", "unsafe",
+     "mark import:pgtest_marker.fire", "reaches:pgtest_marker.fire",
+     "INST with no MARK: _pickle.c fails first, pickle.py imports the class before popping "
+     "the mark", loader="py-load")
 case("truncated_binunicode", b"\x80\x04X\xff\x00\x00\x00ab", "unsafe", "truncated", "fails",
      "BINUNICODE claims 255 bytes, 2 present")
 case("persid_binpersid", proto(2) + binint1(1) + TUPLE1 + b"Q.", "unsafe", "persid", "fails",

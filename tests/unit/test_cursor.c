@@ -47,9 +47,15 @@ static void test_lines(void **state)
 	assert_int_equal(len, 3);
 	assert_non_null(data);
 	assert_memory_equal(data, "ab\n", 3);
-	/* no newline before the end */
-	assert_int_equal(pg_cursor_line(&f.cur, &data, &off, &len), -1);
+	/* no newline before the end: the rest comes back as the line */
+	assert_int_equal(pg_cursor_line(&f.cur, &data, &off, &len), 1);
+	assert_int_equal(off, 104);
+	assert_int_equal(len, 2);
+	assert_memory_equal(data, "cd", 2);
 	assert_true(pg_cursor_at_end(&f.cur));
+	/* and at the very end, an empty one */
+	assert_int_equal(pg_cursor_line(&f.cur, &data, &off, &len), 1);
+	assert_int_equal(len, 0);
 	pg_cursor_free(&f.cur);
 
 	/* a line that fits but straddles a refill comes back whole */
