@@ -36,6 +36,7 @@ HARDEN  := -fstack-protector-strong -fPIE -D_FORTIFY_SOURCE=2
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 ALL_CFLAGS = -std=gnu11 $(WARN) $(DEFS) $(INCS) $(CFLAGS)
 LDHARDEN := -pie -Wl,-z,relro,-z,now
+LIBS    := -lzip -lz -lbz2 -llzma -llz4 -lzstd
 
 SCANNER_SRC := $(sort $(wildcard scanner/*.c))
 POLICY_SRC  := policy/builtin.c
@@ -87,10 +88,10 @@ $(ALIB): $(call lib_objs,$(AOBJ))
 
 $(CLI): $(patsubst %.c,$(OBJ)/%.o,$(CLI_SRC)) $(LIB)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) $(LDHARDEN) -o $@ $^
+	$(Q)$(CC) $(CFLAGS) $(LDHARDEN) -o $@ $^ $(LIBS)
 
 # ---- tests ----
-TEST_LIBS := -lcmocka
+TEST_LIBS := -lcmocka $(LIBS)
 
 $(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(OBJ)/tests/unit/testlib.o $(LIB)
 	@mkdir -p $(dir $@)
@@ -104,7 +105,7 @@ $(CASES): $(AOBJ)/tests/pickles/run_cases.o $(ALIB)
 	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(TEST_LIBS)
 $(REPLAY): $(AOBJ)/tests/fuzz/fuzz_scan.o $(AOBJ)/tests/fuzz/replay_main.o $(ALIB)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^
+	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LIBS)
 
 check: test-deps $(CLI) $(UNITS) $(AUNITS) $(CASES) $(REPLAY)
 	$(Q)$(MAKE) --no-print-directory check-unit check-cases check-cli check-python \
@@ -130,7 +131,7 @@ check-python:
 	$(Q)$(PYTHON) tests/pickles/verify_cpython.py tests/pickles/cases
 
 check-fuzz-corpus: $(REPLAY)
-	$(Q)$(REPLAY) tests/fuzz/corpus tests/pickles/cases
+	$(Q)$(REPLAY) tests/fuzz/corpus tests/pickles/cases tests/fixtures/real tests/fixtures/containers
 
 # ---- fuzzing (clang's libFuzzer) ----
 FUZZ_BIN := $(BUILD)/fuzz/fuzz_scan
@@ -138,18 +139,19 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 $(DEFS) $(INCS) -fsanitize=fuzzer,address,undef
 $(FUZZ_BIN): tests/fuzz/fuzz_scan.c $(LIB_SRC) $(POLICY_FILES)
 	$(Q)scripts/install-deps.sh build fuzz
 	@mkdir -p $(dir $@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_scan.c $(LIB_SRC)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_scan.c $(LIB_SRC) $(LIBS)
 
 fuzz: $(FUZZ_BIN)
 	@mkdir -p $(BUILD)/fuzz/corpus
 	$(Q)$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
-		-print_final_stats=1 $(BUILD)/fuzz/corpus tests/fuzz/corpus tests/pickles/cases
+		-print_final_stats=1 $(BUILD)/fuzz/corpus tests/fuzz/corpus tests/pickles/cases \
+		tests/fixtures/containers
 
 # ---- benchmarks ----
 BENCH_BIN := $(BUILD)/bench/bench_scan
 $(BENCH_BIN): $(OBJ)/tests/bench/bench_scan.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
 bench: $(BENCH_BIN)
 	$(Q)scripts/install-deps.sh build bench

@@ -20,7 +20,23 @@
 /* X(symbol, file, name, doc) */
 #define PG_POLICY_FILES(X)                                                     \
 	X(pg_allow_default, "default.allow", "default",                        \
-	  "PyTorch and NumPy checkpoints: tensors, storages, arrays, dtypes, builtin containers")
+	  "PyTorch and NumPy checkpoints: tensors, storages, arrays, dtypes, builtin containers") \
+	X(pg_allow_python, "python.allow", "python",                           \
+	  "standard-library values: datetime, decimal, fractions, uuid, pathlib, argparse.Namespace") \
+	X(pg_allow_joblib, "joblib.allow", "joblib",                           \
+	  "joblib.dump array records (NumpyArrayWrapper)")                     \
+	X(pg_allow_sklearn, "sklearn.allow", "sklearn",                        \
+	  "scikit-learn estimators and their helper types (pickle and joblib)") \
+	X(pg_allow_pandas, "pandas.allow", "pandas",                           \
+	  "pandas DataFrame, Series, Index, arrays and scalars (to_pickle)")   \
+	X(pg_allow_torch_modules, "torch-modules.allow", "torch-modules",     \
+	  "whole torch.nn modules and torchvision models (torch.save(model))") \
+	X(pg_allow_torchscript, "torchscript.allow", "torchscript",            \
+	  "TorchScript archives (torch.jit.save), whose code/ torch.jit.load runs") \
+	X(pg_allow_xgboost, "xgboost.allow", "xgboost",                        \
+	  "xgboost Booster and sklearn wrappers")                              \
+	X(pg_allow_gensim, "gensim.allow", "gensim",                           \
+	  "gensim models and dictionaries (.save())")
 
 #define PG_POLICY_EMBED(sym, file, name, doc) PG_EMBED(sym, file)
 PG_POLICY_FILES(PG_POLICY_EMBED)

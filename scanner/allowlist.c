@@ -9,6 +9,9 @@
  *
  * Anything after '#' is a comment.  Both parts must be ASCII identifiers
  * joined by dots; anything else is an error naming the origin and line.
+ * A line "%allow CAPABILITY" grants what is not an import: only
+ * "torchscript-code" (accept TorchScript archives, whose __torch__ classes
+ * resolve against their own code/).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -30,7 +33,40 @@ struct pg_allowlist {
 	struct entry *slots;
 	size_t nslots; /* power of two */
 	size_t count;
+	unsigned caps; /* PG_CAP_* granted by %allow lines */
 };
+
+static const struct {
+	const char *name;
+	enum pg_capability cap;
+} capabilities[] = {
+	{ "torchscript-code", PG_CAP_TORCHSCRIPT_CODE },
+};
+
+bool pg_allowlist_has_capability(const struct pg_allowlist *al,
+				 enum pg_capability cap)
+{
+	return al->caps & cap;
+}
+
+/* "%allow NAME": a capability, not an import.  0 and *cap, or -1. */
+static int parse_capability(const char *b, const char *e, unsigned *cap)
+{
+	static const char kw[] = "%allow";
+	size_t kl = sizeof(kw) - 1;
+
+	if ((size_t)(e - b) <= kl || memcmp(b, kw, kl) || !isspace((unsigned char)b[kl]))
+		return -1;
+	for (b += kl; b < e && isspace((unsigned char)*b); b++)
+		;
+	for (size_t i = 0; i < sizeof(capabilities) / sizeof(capabilities[0]); i++)
+		if ((size_t)(e - b) == strlen(capabilities[i].name) &&
+		    !memcmp(b, capabilities[i].name, (size_t)(e - b))) {
+			*cap |= capabilities[i].cap;
+			return 0;
+		}
+	return -1;
+}
 
 static uint64_t pair_hash(const char *m, size_t ml, const char *n, size_t nl)
 {
@@ -210,6 +246,7 @@ int pg_allowlist_parse(struct pg_allowlist *al, const char *text, size_t len,
 	struct pg_span *pairs = NULL;
 	size_t npairs = 0, cap = 0, lineno = 0;
 	const char *p = text, *end = text + len;
+	unsigned caps = 0;
 	int rc = 0;
 
 	/* Validate the whole text first so that a bad line adds nothing. */
@@ -229,6 +266,16 @@ int pg_allowlist_parse(struct pg_allowlist *al, const char *text, size_t len,
 			e--;
 		if (b == e)
 			continue;
+		if (*b == '%') {
+			if (parse_capability(b, e, &caps)) {
+				snprintf(err, errlen,
+					 "%s:%zu: unknown directive '%.*s' (known: %%allow torchscript-code)",
+					 origin, lineno, (int)(e - b), b);
+				rc = -EINVAL;
+				goto out;
+			}
+			continue;
+		}
 		for (const char *q = b; q < e; q++)
 			if (isspace((unsigned char)*q) || !*q) {
 				snprintf(err, errlen,
@@ -254,6 +301,8 @@ int pg_allowlist_parse(struct pg_allowlist *al, const char *text, size_t len,
 	for (size_t i = 0; i < npairs && !rc; i += 2)
 		rc = add_pair(al, pairs[i].ptr, pairs[i].len, pairs[i + 1].ptr,
 			      pairs[i + 1].len);
+	if (!rc)
+		al->caps |= caps;
 	if (rc)
 		snprintf(err, errlen, "%s: out of memory", origin);
 out:

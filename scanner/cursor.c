@@ -6,7 +6,7 @@
 #include <string.h>
 
 int pg_cursor_init(struct pg_cursor *c, const struct pg_reader *rd, size_t cap,
-		   uint64_t start, uint64_t *bytes_read)
+		   uint64_t start)
 {
 	memset(c, 0, sizeof(*c));
 	c->rd = rd;
@@ -15,7 +15,6 @@ int pg_cursor_init(struct pg_cursor *c, const struct pg_reader *rd, size_t cap,
 	if (!c->buf)
 		return -ENOMEM;
 	c->base = start;
-	c->bytes_read = bytes_read;
 	return 0;
 }
 
@@ -45,7 +44,6 @@ static void fill(struct pg_cursor *c)
 			c->err = -EIO; /* shorter than its declared size */
 			return;
 		}
-		*c->bytes_read += (uint64_t)got;
 		c->len += (size_t)got;
 		at += (uint64_t)got;
 	}
@@ -148,7 +146,6 @@ int pg_cursor_pread(struct pg_cursor *c, void *buf, size_t len, uint64_t off)
 				c->err = got < 0 ? (int)got : -EIO;
 			return -1;
 		}
-		*c->bytes_read += (uint64_t)got;
 		p += got;
 		off += (uint64_t)got;
 		len -= (size_t)got;

@@ -1,6 +1,6 @@
 /*
  * cursor.h: buffered, forward reading of a pg_reader for the emulator.
- * Owns the read buffer and the count of bytes asked of the reader.  Large
+ * Owns the read buffer.  Large
  * operands (BINBYTES payloads) are skipped without being read; lines of any
  * length can be stepped over, and are handed back whole when they fit.
  */
@@ -18,12 +18,11 @@ struct pg_cursor {
 	uint64_t base; /* reader offset of buf[0] */
 	size_t len;    /* valid bytes in buf */
 	size_t pos;    /* next byte to hand out */
-	uint64_t *bytes_read;
 	int err;       /* first read error, negative errno */
 };
 
 int pg_cursor_init(struct pg_cursor *c, const struct pg_reader *rd, size_t cap,
-		   uint64_t start, uint64_t *bytes_read);
+		   uint64_t start);
 void pg_cursor_free(struct pg_cursor *c);
 
 static inline uint64_t pg_cursor_off(const struct pg_cursor *c)
@@ -64,7 +63,7 @@ int pg_cursor_skip(struct pg_cursor *c, uint64_t n);
 int pg_cursor_line(struct pg_cursor *c, const uint8_t **data, uint64_t *off,
 		   uint64_t *len);
 
-/* Read exactly len bytes at off, outside the buffer; counted.  0 or -1. */
+/* Read exactly len bytes at off, outside the buffer.  0 or -1. */
 int pg_cursor_pread(struct pg_cursor *c, void *buf, size_t len, uint64_t off);
 
 #endif

@@ -12,6 +12,9 @@ void pg_limits_default(struct pg_limits *l)
 	l->max_alloc = 512ULL << 20;		/* emulator memory */
 	l->max_nested_bytes = 256ULL << 20;	/* a decoded nested pickle */
 	l->max_expansion = 1ULL << 40;		/* ~1e12: no real model shares that much */
+	l->max_decompressed = 1ULL << 30;	/* a compressed model, in memory */
+	l->max_ratio = 1000;			/* deflate tops out near 1032:1 */
+	l->max_members = 1u << 16;		/* archive entries */
 	l->max_stack = 1u << 22;		/* 4 Mi values on the stack */
 	l->max_memo = 1u << 23;			/* 8 Mi memo entries */
 	l->max_marks = 1u << 16;		/* CPython recurses far less */

@@ -45,10 +45,14 @@ struct pg_limits {
 	uint64_t max_nested_bytes; /* a nested pickle decoded into memory */
 	uint64_t max_expansion;	   /* values the result would hold with shared
 				    * references copied (billion laughs) */
+	uint64_t max_decompressed; /* bytes one compressed stream or archive
+				    * member may decode to */
+	uint32_t max_ratio;	   /* decoded/compressed, once past 16 MiB */
+	uint32_t max_members;	   /* entries in one archive */
 	uint32_t max_stack;	   /* values on the unpickler stack */
 	uint32_t max_memo;	   /* distinct memo entries */
 	uint32_t max_marks;	   /* open MARKs (container nesting depth) */
-	uint32_t max_depth;	   /* pickles nested inside pickles */
+	uint32_t max_depth;	   /* pickles or containers nested inside others */
 	uint32_t max_streams;	   /* concatenated pickles in one file */
 	uint32_t max_reasons;	   /* reasons kept in a report (the rest counted) */
 	uint32_t max_line;	   /* longest text operand (protocol 0 line) */
@@ -95,6 +99,11 @@ const char *pg_verdict_name(enum pg_verdict v);
 	X(MALFORMED, "malformed", "an operand or stack shape CPython rejects or we cannot follow") \
 	X(BUFFER, "buffer", "out-of-band buffer (NEXT_BUFFER) with no buffers given") \
 	X(TRAILING, "trailing", "bytes after the last STOP that are not a pickle") \
+	X(CONTAINER, "container",                                            \
+	  "an archive a loader could read differently: duplicate names, headers that disagree, encryption, CRC, overlap") \
+	X(UNSUPPORTED, "unsupported", "a container the scanner cannot open (7z, torch tar, ...)") \
+	X(TORCHSCRIPT, "torchscript",                                         \
+	  "TorchScript code that torch.jit.load runs, without the torchscript profile") \
 	X(LIMIT, "limit", "a scanner limit was exceeded")                     \
 	X(READ, "read", "the data could not be read")
 
@@ -138,9 +147,10 @@ struct pg_report {
 	size_t reasons_dropped; /* beyond limits.max_reasons */
 	struct pg_import *imports;
 	size_t n_imports;
-	uint64_t bytes_read;	/* bytes actually asked of the reader */
+	uint64_t bytes_read;	/* bytes actually read from the reader */
 	uint64_t opcodes;	/* opcodes emulated */
 	uint32_t streams;	/* pickles found (concatenated and nested) */
+	uint32_t members_scanned; /* archive members and decompressed streams */
 	int error;		/* negative errno when verdict is PG_VERDICT_ERROR */
 	struct pg_import_index *import_index; /* private: dedup of imports */
 };
@@ -163,6 +173,13 @@ int pg_allowlist_add_spec(struct pg_allowlist *al, const char *spec,
 bool pg_allowlist_contains(const struct pg_allowlist *al, const char *module,
 			   size_t module_len, const char *name, size_t name_len);
 size_t pg_allowlist_size(const struct pg_allowlist *al);
+
+/* What an allowlist grants beyond imports ("%allow NAME" lines). */
+enum pg_capability {
+	PG_CAP_TORCHSCRIPT_CODE = 1, /* TorchScript archives and their code/ */
+};
+bool pg_allowlist_has_capability(const struct pg_allowlist *al,
+				 enum pg_capability cap);
 
 struct pg_scan_config {
 	const struct pg_allowlist *allow;

@@ -42,12 +42,14 @@ enum err_class { HARD, SOFT, REFUSED };
 struct pg_vm {
 	struct vm_store st;
 	struct pg_vm_env *env;
+	const struct pg_loader *ld;
 	struct pg_cursor *cur;
 	struct pg_stream_result *res;
 	const struct pg_limits *lim;
 	int proto;
 	bool first_op;
 	bool evidence;	 /* this stream is a pickle, whatever follows */
+	bool odd_put;	 /* a PUT index we could not read */
 	bool halt;	 /* stop emulating this stream */
 	int fatal;	 /* -ENOMEM */
 	uint64_t frame_end;
@@ -57,6 +59,9 @@ struct pg_vm {
 	size_t scratch_cap[2];
 	struct pg_nested *nested;
 	size_t n_nested, nested_cap;
+	struct pg_collected *collected;
+	size_t n_collected, collected_cap;
+	uint32_t collect_list; /* the list collect_strings follows, +1 */
 };
 
 int pg_vm_new(struct pg_vm **vmp)
@@ -73,6 +78,7 @@ void pg_vm_free(struct pg_vm *vm)
 	free(vm->scratch[0]);
 	free(vm->scratch[1]);
 	free(vm->nested);
+	free(vm->collected);
 	free(vm);
 }
 
@@ -110,7 +116,7 @@ static void vreason(struct pg_vm *vm, enum pg_reason_kind kind,
 		    va_list ap)
 {
 	if (pg_report_vreason(vm->env->rep, vm->lim->max_reasons, kind,
-			      vm->op_off, vm->env->member, m, n, fmt, ap))
+			      vm->op_off, vm->ld->member, m, n, fmt, ap))
 		oom(vm);
 }
 
@@ -130,12 +136,13 @@ static void note_error(struct pg_vm *vm, enum err_class cls)
 	struct pg_stream_result *res = vm->res;
 
 	res->had_error = true;
-	if (cls == REFUSED)
+	if (cls == REFUSED && !vm->ld->only_effects)
 		vm->evidence = true;
 	/* Failing where CPython fails too, before anything could run, in
 	 * bytes that never looked like a pickle: not a pickle at all.  A
 	 * SOFT error (a persistent id) is no evidence either way. */
-	if (cls == HARD && !vm->evidence && !res->effects && !res->proto_start)
+	if (cls == HARD && !vm->evidence && !res->effects &&
+	    (!res->proto_start || vm->ld->only_effects))
 		vm->halt = res->halted = true;
 }
 
@@ -228,14 +235,17 @@ static long marker(struct pg_vm *vm)
 
 static void truncated(struct pg_vm *vm, const char *what)
 {
-	if (vm->cur->err)
+	if (vm->cur->err) {
 		error(vm, HARD, PG_REASON_READ, "read failed at 0x%" PRIx64 ": %s",
 		      pg_cursor_off(vm->cur), strerror(-vm->cur->err));
-	else if (!what)
-		error(vm, HARD, PG_REASON_TRUNCATED, "the data ends before STOP");
-	else
-		error(vm, HARD, PG_REASON_TRUNCATED,
-		      "%s: the data ends inside its %s", op_name(vm->op), what);
+	} else {
+		vm->res->ran_out = true;
+		if (!what)
+			error(vm, HARD, PG_REASON_TRUNCATED, "the data ends before STOP");
+		else
+			error(vm, HARD, PG_REASON_TRUNCATED,
+			      "%s: the data ends inside its %s", op_name(vm->op), what);
+	}
 	vm->halt = true;
 }
 
@@ -360,6 +370,47 @@ static bool span_has(struct pg_span s, char c)
 	return memchr(s.ptr, c, s.len) != NULL;
 }
 
+static bool span_is(struct pg_span s, const char *text)
+{
+	return s.len == strlen(text) && !memcmp(s.ptr, text, s.len);
+}
+
+/*
+ * Can a module of this name be imported at all?  Dotted identifiers only
+ * (non-ASCII letters allowed): "" fails at once, and a name with spaces
+ * or punctuation only imports a file planted under that very name.  Text
+ * files starting with 'c' ("class Foo:\n") are GLOBAL opcodes; this keeps
+ * them what they are.
+ */
+static bool importable(struct pg_span m)
+{
+	bool start = true;
+
+	for (size_t i = 0; i < m.len; i++) {
+		unsigned char c = (unsigned char)m.ptr[i];
+
+		if (c == '.') {
+			if (start)
+				return false;
+			start = true;
+		} else if (c == '_' || c >= 0x80 || (unsigned)((c | 0x20) - 'a') < 26u ||
+			   (!start && (unsigned)(c - '0') < 10u)) {
+			start = false;
+		} else {
+			return false;
+		}
+	}
+	return !start;
+}
+
+/* TorchScript's unpickler resolves __torch__.* as classes compiled from the
+ * archive's code/, never as Python imports. */
+static bool torchscript_type(struct pg_span module)
+{
+	return span_is(module, "__torch__") ||
+	       (module.len > 10 && !memcmp(module.ptr, "__torch__.", 10));
+}
+
 /*
  * find_class: map Python 2 names below protocol 3, check the allowlist,
  * record the import and return what CPython would push.
@@ -374,11 +425,20 @@ static struct pv import_global(struct pg_vm *vm, struct pg_span module,
 	struct pg_span m = module, n = name;
 	long idx;
 
-	vm->res->effects = true;
 	pg_pyname_resolve(vm->proto, &m, &n);
+	if (!importable(m)) {
+		error(vm, HARD, PG_REASON_IMPORT,
+		      "find_class of '%.*s': no module can have that name (the import fails)",
+		      (int)(m.len > 80 ? 80 : m.len), m.ptr);
+		return PV_OF(PV_UNKNOWN);
+	}
+	vm->res->effects = true;
 	mapped = m.ptr != module.ptr || n.ptr != name.ptr;
+	if (vm->ld->torch_names && span_is(m, "torch.tensor"))
+		m = (struct pg_span){ "torch._tensor", 13 }; /* pytorch#51633 */
 	allowed = pg_allowlist_contains(env->cfg->allow, m.ptr, m.len, n.ptr,
-					n.len);
+					n.len) ||
+		  (vm->ld->torchscript_types && torchscript_type(m));
 	idx = pg_report_import(env->rep, m, n, allowed, &is_new);
 	if (idx < 0) {
 		oom(vm);
@@ -401,7 +461,7 @@ static struct pv import_global(struct pg_vm *vm, struct pg_span module,
 			what = "dunder name, not listed";
 		}
 		if (pg_report_reason(env->rep, vm->lim->max_reasons, kind,
-				     vm->op_off, env->member, m, n, "%s%s",
+				     vm->op_off, vm->ld->member, m, n, "%s%s",
 				     what,
 				     mapped ? " (mapped from a Python 2 name)"
 					    : ""))
@@ -634,6 +694,31 @@ static void op_build(struct pg_vm *vm)
 		 * an error, never code */
 		break;
 	}
+	if (inst.kind == PV_OBJECT && vm->ld->after_build && !vm->halt)
+		vm->ld->after_build(vm->ld->ctx, vm, &inst);
+}
+
+/* collect_strings: the str items of the one list the stream builds. */
+static void collect(struct pg_vm *vm, struct pv list, const struct pv *vals,
+		    size_t n)
+{
+	if (vm->collect_list && vm->collect_list != list.ref + 1)
+		vm->res->collect_failed = true;
+	vm->collect_list = list.ref + 1;
+	for (size_t i = 0; i < n; i++) {
+		if (vals[i].kind != PV_STR) {
+			vm->res->collect_failed = true;
+			continue;
+		}
+		if (pg_grow((void **)&vm->collected, &vm->collected_cap,
+			    vm->n_collected + 1, sizeof(*vm->collected))) {
+			oom(vm);
+			return;
+		}
+		vm->collected[vm->n_collected++] = (struct pg_collected){
+			vals[i].a, vals[i].b, (enum pg_str_enc)vals[i].enc
+		};
+	}
 }
 
 /*
@@ -666,6 +751,9 @@ static void mutate(struct pg_vm *vm, struct pv target, const struct pv *vals,
 		}
 		/* fall through */
 	case PV_LIST:
+		if (vm->ld->collect_strings)
+			collect(vm, target, vals, n);
+		/* fall through */
 	case PV_SET:
 	case PV_FROZENSET:
 		weight = &vm->st.conts[target.ref].weight;
@@ -793,12 +881,13 @@ static enum name_status name_line(struct pg_vm *vm, int slot, bool ascii,
 		truncated(vm, "line");
 		return NAME_UNREAD;
 	}
+	/* SOFT: the lookup that follows is what makes it a pickle */
 	if (rc > 0)
-		error(vm, REFUSED, PG_REASON_TRUNCATED,
+		error(vm, SOFT, PG_REASON_TRUNCATED,
 		      "%s: the data ends inside a name line (pickle.py still looks the name up)",
 		      op_name(vm->op));
 	else if (l.len < 2)
-		error(vm, REFUSED, PG_REASON_MALFORMED,
+		error(vm, SOFT, PG_REASON_MALFORMED,
 		      "%s: empty name line (_pickle.c stops, pickle.py looks it up)",
 		      op_name(vm->op));
 	n = l.len ? (size_t)l.len - 1 : 0;
@@ -861,7 +950,7 @@ static void op_inst(struct pg_vm *vm)
 	/* _pickle.c needs the MARK first; pickle.py looks the class up
 	 * first and only then pops the mark */
 	if (mark < 0)
-		error(vm, REFUSED, PG_REASON_MARK,
+		error(vm, SOFT, PG_REASON_MARK,
 		      "INST: could not find MARK (pickle.py imports first)");
 	cls = global_operands(vm, true);
 	if (vm->halt)
@@ -993,9 +1082,16 @@ static bool text_index(struct pg_vm *vm, bool check_stack, uint64_t *key)
 	}
 	rc = l.data ? parse_index(l.data, (size_t)l.len - 1, key) : -1;
 	if (rc < 0) {
-		error(vm, REFUSED, PG_REASON_MEMO,
-		      "%s: index we do not read the way CPython does",
-		      op_name(vm->op));
+		/* pickle.py keeps keys _pickle.c cannot (huge ones): a GET can
+		 * only find such a key after a PUT we could not read either */
+		if (check_stack || vm->odd_put)
+			error(vm, REFUSED, PG_REASON_MEMO,
+			      "%s: index we do not read the way CPython does",
+			      op_name(vm->op));
+		else
+			error(vm, HARD, PG_REASON_MEMO,
+			      "%s: index that names no memo entry", op_name(vm->op));
+		vm->odd_put |= check_stack;
 		return false;
 	}
 	if (rc > 0) {
@@ -1121,7 +1217,7 @@ static void op_proto(struct pg_vm *vm)
 	if (vm->first_op) {
 		vm->res->proto_start = true;
 	} else {
-		error(vm, REFUSED, PG_REASON_PROTO,
+		error(vm, SOFT, PG_REASON_PROTO,
 		      "PROTO %d is not the stream's first opcode (protocol was %d)",
 		      *p, vm->proto);
 	}
@@ -1143,13 +1239,16 @@ static void op_frame(struct pg_vm *vm)
 		vm->halt = true;
 		return;
 	}
+	/* _pickle.c reads nested and overrunning frames, pickle.py does not,
+	 * or reads what is there: both are followed, and what they lead to
+	 * decides whether this is a pickle */
 	if (vm->frame_end != NO_FRAME)
-		error(vm, REFUSED, PG_REASON_FRAME,
+		error(vm, SOFT, PG_REASON_FRAME,
 		      "FRAME inside a frame that has %" PRIu64 " bytes left",
 		      vm->frame_end - vm->op_off);
 	if (len > size - at) {
 		/* _pickle.c fails; pickle.py's Unframer reads what is there */
-		error(vm, REFUSED, PG_REASON_FRAME,
+		error(vm, SOFT, PG_REASON_FRAME,
 		      "FRAME of %" PRIu64 " bytes runs past the end of the data",
 		      len);
 		len = size - at;
@@ -1167,6 +1266,13 @@ static void op_ext(struct pg_vm *vm, int size)
 	code = size == 4 ? (int32_t)le_uint(p, 4) : (int64_t)le_uint(p, size);
 	if (code <= 0) {
 		error(vm, HARD, PG_REASON_EXT, "EXT specifies code <= 0");
+	} else if (!vm->res->effects && !vm->evidence) {
+		/* a plain process registers no extension codes: CPython fails
+		 * here, so bytes that start this way are no pickle; after an
+		 * import, the pickle may have registered one itself */
+		error(vm, HARD, PG_REASON_EXT,
+		      "EXT%d code %" PRId64 " before any import (unregistered)",
+		      size == 4 ? 4 : size, code);
 	} else {
 		vm->res->effects = true;
 		finding(vm, PG_REASON_EXT,
@@ -1178,20 +1284,29 @@ static void op_ext(struct pg_vm *vm, int size)
 
 static void op_persid(struct pg_vm *vm, bool text)
 {
+	struct pv pid;
 	struct line l;
 
-	/* pickle.load has no persistent_load: it fails before reading the
-	 * operand; loaders that define one go on, running their own code */
-	error(vm, SOFT, PG_REASON_PERSID,
-	      "%s: persistent id, but a plain pickle's loader defines no persistent_load",
-	      op_name(vm->op));
+	if (!vm->ld->persid) {
+		/* pickle.load has no persistent_load: it fails before reading
+		 * the operand; loaders that define one go on, running their
+		 * own code */
+		error(vm, SOFT, PG_REASON_PERSID,
+		      "%s: persistent id, but a plain pickle's loader defines no persistent_load",
+		      op_name(vm->op));
+		if (text ? read_line(vm, &l) : (pop(vm), true))
+			push(vm, PV_OF(PV_PERSISTENT));
+		return;
+	}
+	vm->res->effects = true;
 	if (text) {
 		if (!read_line(vm, &l))
 			return;
+		pid = str_value(vm, l.off, l.len - 1, PG_ENC_RAW, l.data);
 	} else {
-		pop(vm);
+		pid = pop(vm);
 	}
-	push(vm, PV_OF(PV_PERSISTENT));
+	push(vm, vm->ld->persid(vm->ld->ctx, vm, &pid, text));
 }
 
 static void op_tuple_n(struct pg_vm *vm, size_t n)
@@ -1431,7 +1546,8 @@ static void step(struct pg_vm *vm, uint8_t op)
 	}
 }
 
-int pg_vm_run(struct pg_vm *vm, struct pg_vm_env *env, struct pg_cursor *cur,
+int pg_vm_run(struct pg_vm *vm, struct pg_vm_env *env,
+	      const struct pg_loader *loader, struct pg_cursor *cur,
 	      struct pg_stream_result *res)
 {
 	struct pg_report *rep = env->rep;
@@ -1442,16 +1558,21 @@ int pg_vm_run(struct pg_vm *vm, struct pg_vm_env *env, struct pg_cursor *cur,
 	vm_store_reset(&vm->st);
 	memset(res, 0, sizeof(*res));
 	vm->env = env;
+	vm->ld = loader;
 	vm->cur = cur;
 	vm->res = res;
 	vm->lim = lim;
 	vm->proto = 0;
 	vm->first_op = true;
-	vm->evidence = vm->halt = false;
+	vm->evidence = vm->halt = vm->odd_put = false;
 	vm->fatal = 0;
 	vm->frame_end = NO_FRAME;
-	vm->n_nested = 0;
+	vm->n_nested = vm->n_collected = 0;
+	vm->collect_list = 0;
 	res->start = pg_cursor_off(cur);
+	for (unsigned i = 0; i < loader->seed_unknowns; i++)
+		push(vm, PV_OF(PV_UNKNOWN));
+	vm->first_op = !loader->seed_unknowns;
 
 	while (!vm->halt) {
 		const uint8_t *p;
@@ -1488,5 +1609,194 @@ int pg_vm_run(struct pg_vm *vm, struct pg_vm_env *env, struct pg_cursor *cur,
 	res->completed = res->stopped && !res->had_error;
 	res->nested = vm->nested;
 	res->n_nested = vm->n_nested;
+	res->collected = vm->collected;
+	res->n_collected = vm->n_collected;
 	return vm->fatal;
+}
+
+/* ---- what loader hooks see (vm.h) ---- */
+
+size_t pg_vm_tuple_len(struct pg_vm *vm, const struct pv *t)
+{
+	return t && t->kind == PV_TUPLE ? vm_tuple_len(&vm->st, *t) : 0;
+}
+
+const struct pv *pg_vm_tuple_item(struct pg_vm *vm, const struct pv *t,
+				  size_t i)
+{
+	return t && t->kind == PV_TUPLE ? vm_tuple_item(&vm->st, *t, i) : NULL;
+}
+
+bool pg_vm_text(struct pg_vm *vm, const struct pv *s, int slot,
+		struct pg_span *out)
+{
+	bool too_long;
+	ssize_t n;
+
+	if (!s || s->kind != PV_STR)
+		return false;
+	n = str_text(vm, *s, slot, &too_long);
+	if (n < 0)
+		return false;
+	*out = (struct pg_span){ (const char *)vm->scratch[slot], (size_t)n };
+	return true;
+}
+
+bool pg_vm_str_is(struct pg_vm *vm, const struct pv *s, const char *text)
+{
+	return s && str_equals(vm, *s, text);
+}
+
+bool pg_vm_int(const struct pv *v, int64_t *out)
+{
+	if (!v)
+		return false;
+	if (v->kind == PV_BOOL) {
+		*out = (int64_t)v->a;
+		return true;
+	}
+	if (v->kind != PV_INT || !(v->flags & PVF_INT_EXACT))
+		return false;
+	*out = (int64_t)v->a;
+	return true;
+}
+
+bool pg_vm_import(struct pg_vm *vm, const struct pv *v, struct pg_span *module,
+		  struct pg_span *name)
+{
+	struct pv g;
+
+	if (v->kind == PV_OBJECT)
+		g = (struct pv){ .kind = PV_GLOBAL, .ref = vm->st.objs[v->ref].import };
+	else if (v->kind == PV_GLOBAL)
+		g = *v;
+	else
+		return false;
+	*module = import_span(vm, g, false);
+	*name = import_span(vm, g, true);
+	return true;
+}
+
+bool pg_vm_import_is(struct pg_vm *vm, const struct pv *v, const char *module,
+		     const char *name)
+{
+	struct pg_span m, n;
+
+	return v && pg_vm_import(vm, v, &m, &n) && span_is(m, module) &&
+	       span_is(n, name);
+}
+
+const struct pv *pg_vm_obj_args(struct pg_vm *vm, const struct pv *o)
+{
+	return o && o->kind == PV_OBJECT ? &vm->st.objs[o->ref].args : NULL;
+}
+
+const struct pv *pg_vm_obj_state(struct pg_vm *vm, const struct pv *o)
+{
+	const struct pv *s;
+
+	if (!o || o->kind != PV_OBJECT)
+		return NULL;
+	s = &vm->st.objs[o->ref].state;
+	return s->kind == PV_UNKNOWN ? NULL : s;
+}
+
+const struct pv *pg_vm_dict_get(struct pg_vm *vm, const struct pv *d,
+				const char *key)
+{
+	const struct cell *c;
+
+	if (!d || d->kind != PV_DICT)
+		return NULL;
+	for (c = vm_dict_first(&vm->st, *d); c;
+	     c = c->next == UINT32_MAX ? NULL : &vm->st.cells[c->next])
+		if (str_equals(vm, c->key, key))
+			return &c->val;
+	return NULL;
+}
+
+void pg_vm_set_top(struct pg_vm *vm, struct pv v)
+{
+	if (vm->st.sp > vm->st.fence)
+		vm->st.stack[vm->st.sp - 1] = v;
+}
+
+size_t pg_vm_dict_len(struct pg_vm *vm, const struct pv *d)
+{
+	return d && d->kind == PV_DICT ? vm->st.conts[d->ref].count : 0;
+}
+
+bool pg_vm_dict_item(struct pg_vm *vm, const struct pv *d, size_t i,
+		     const struct pv **key, const struct pv **val)
+{
+	const struct cell *c = d->kind == PV_DICT ? vm_dict_first(&vm->st, *d) : NULL;
+
+	while (c && i--)
+		c = c->next == UINT32_MAX ? NULL : &vm->st.cells[c->next];
+	if (!c)
+		return false;
+	*key = &c->key;
+	*val = &c->val;
+	return true;
+}
+
+/* A loader reads the file directly: the frame, if any, is over. */
+static void leave_frame(struct pg_vm *vm)
+{
+	if (vm->frame_end == pg_cursor_off(vm->cur))
+		vm->frame_end = NO_FRAME;
+}
+
+const uint8_t *pg_vm_take(struct pg_vm *vm, size_t n)
+{
+	leave_frame(vm);
+	return take(vm, n, "array data");
+}
+
+bool pg_vm_skip(struct pg_vm *vm, uint64_t n)
+{
+	leave_frame(vm);
+	return skip(vm, n, "array data");
+}
+
+uint64_t pg_vm_offset(struct pg_vm *vm)
+{
+	return pg_cursor_off(vm->cur);
+}
+
+uint64_t pg_vm_frame_left(struct pg_vm *vm)
+{
+	uint64_t at = pg_cursor_off(vm->cur);
+
+	return vm->frame_end == NO_FRAME || at >= vm->frame_end
+		       ? 0
+		       : vm->frame_end - at;
+}
+
+const char *pg_vm_member(struct pg_vm *vm)
+{
+	return vm->ld->member;
+}
+
+void pg_vm_finding(struct pg_vm *vm, enum pg_reason_kind kind, const char *fmt,
+		   ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreason(vm, kind, PG_SPAN_NONE, PG_SPAN_NONE, fmt, ap);
+	va_end(ap);
+}
+
+void pg_vm_refuse(struct pg_vm *vm, enum pg_reason_kind kind, bool halt,
+		  const char *fmt, ...)
+{
+	va_list ap;
+
+	note_error(vm, REFUSED);
+	va_start(ap, fmt);
+	vreason(vm, kind, PG_SPAN_NONE, PG_SPAN_NONE, fmt, ap);
+	va_end(ap);
+	if (halt)
+		vm->halt = true;
 }

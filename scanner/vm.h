@@ -18,6 +18,7 @@
 #include "cursor.h"
 #include "pg_scan.h"
 #include "strdecode.h"
+#include "util.h"
 
 struct pg_callable;
 
@@ -37,10 +38,46 @@ struct pg_nested {
 struct pg_vm_env {
 	const struct pg_scan_config *cfg;
 	struct pg_report *rep;
-	const char *member;	/* reasons' member field, NULL at top level */
 	/* per report import: its calling rules (callables.h), or NULL */
 	const struct pg_callable **roles;
 	size_t roles_cap;
+};
+
+struct pv;
+
+/*
+ * How the loader that reads a stream differs from plain pickle.load.  A
+ * zeroed struct is pickle.load itself.  The hooks are the loaders' own code
+ * (torch's persistent_load, joblib's NumpyUnpickler.load_build), modelled in
+ * the format files; the emulator calls them where CPython would.
+ */
+struct pg_loader {
+	const char *member; /* reasons' member field, NULL at top level */
+	/* persistent_load; NULL when the loader defines none */
+	struct pv (*persid)(void *ctx, struct pg_vm *vm, const struct pv *pid,
+			    bool text);
+	/* called after every BUILD whose instance is an object (joblib) */
+	void (*after_build)(void *ctx, struct pg_vm *vm, const struct pv *inst);
+	void *ctx;
+	bool torch_names;	/* torch's find_class: torch.tensor -> torch._tensor */
+	bool torchscript_types; /* __torch__.* resolve against the archive's code/ */
+	bool collect_strings;	/* keep the str items appended to a list */
+	/* bytes that are a pickle only if a pickle loader could run
+	 * something from them (joblib array data under pickle.load, archive
+	 * members found by content): a PROTO header or a refusal is no
+	 * evidence; without an import or persistent load the stream is
+	 * dropped, reasons and all */
+	bool only_effects;
+	/* bytes read from the middle of another stream (joblib array data as
+	 * pickle.load sees it): start on this many unknown values, and keep
+	 * only what would run (findings), not how the bytes fail to parse */
+	unsigned seed_unknowns;
+};
+
+/* A str value collected for the loader (collect_strings). */
+struct pg_collected {
+	uint64_t offset, len;
+	enum pg_str_enc enc;
 };
 
 struct pg_stream_result {
@@ -50,9 +87,13 @@ struct pg_stream_result {
 	bool effects;		   /* an import or persistent load was attempted */
 	bool had_error;		   /* some error: CPython's, or our refusal */
 	bool halted;		   /* stopped early: no pickle, nothing ran */
+	bool ran_out;		   /* the data ended inside the stream */
 	uint64_t start, end;	   /* stream's first byte, byte after STOP */
 	struct pg_nested *nested;  /* owned by the vm until the next run */
 	size_t n_nested;
+	struct pg_collected *collected; /* collect_strings, in order */
+	size_t n_collected;
+	bool collect_failed;	   /* something other than strs was appended */
 };
 
 int pg_vm_new(struct pg_vm **vmp);
@@ -64,7 +105,54 @@ void pg_vm_free(struct pg_vm *vm);
  * error before anything could have run) halts at once with res->halted set;
  * the caller then discards the reasons it added.
  */
-int pg_vm_run(struct pg_vm *vm, struct pg_vm_env *env, struct pg_cursor *cur,
+int pg_vm_run(struct pg_vm *vm, struct pg_vm_env *env,
+	      const struct pg_loader *loader, struct pg_cursor *cur,
 	      struct pg_stream_result *res);
+
+/*
+ * For loader hooks: read-only views of the emulator's values, and the few
+ * actions a loader takes on the stream.  Strings come back as their text
+ * (UTF-8, or 8-bit bytes as stored) in a buffer valid until the next call
+ * with the same slot (0 or 1).
+ */
+size_t pg_vm_tuple_len(struct pg_vm *vm, const struct pv *t);
+const struct pv *pg_vm_tuple_item(struct pg_vm *vm, const struct pv *t,
+				  size_t i);
+bool pg_vm_text(struct pg_vm *vm, const struct pv *s, int slot,
+		struct pg_span *out);
+bool pg_vm_str_is(struct pg_vm *vm, const struct pv *s, const char *text);
+bool pg_vm_int(const struct pv *v, int64_t *out);
+/* The import a global value or an object's callable names. */
+bool pg_vm_import(struct pg_vm *vm, const struct pv *v, struct pg_span *module,
+		  struct pg_span *name);
+bool pg_vm_import_is(struct pg_vm *vm, const struct pv *v, const char *module,
+		     const char *name);
+/* An object's call arguments and BUILD state (NULL when it has none). */
+const struct pv *pg_vm_obj_args(struct pg_vm *vm, const struct pv *o);
+const struct pv *pg_vm_obj_state(struct pg_vm *vm, const struct pv *o);
+/* A dict's item count, and its i-th item while kept (the first items). */
+size_t pg_vm_dict_len(struct pg_vm *vm, const struct pv *d);
+bool pg_vm_dict_item(struct pg_vm *vm, const struct pv *d, size_t i,
+		     const struct pv **key, const struct pv **val);
+/* The value a small dict holds under a str key, or NULL. */
+const struct pv *pg_vm_dict_get(struct pg_vm *vm, const struct pv *d,
+				const char *key);
+/* Replace the value on top of the stack (a loader returning something else). */
+void pg_vm_set_top(struct pg_vm *vm, struct pv v);
+/* Bytes left in the current frame (0 outside one, or at its end). */
+uint64_t pg_vm_frame_left(struct pg_vm *vm);
+/* Read or step over data after the current opcode, outside any frame (a
+ * loader reading the file itself).  False at the end of the data (a
+ * truncation reason is then recorded and the stream stops). */
+const uint8_t *pg_vm_take(struct pg_vm *vm, size_t n);
+bool pg_vm_skip(struct pg_vm *vm, uint64_t n);
+uint64_t pg_vm_offset(struct pg_vm *vm);
+const char *pg_vm_member(struct pg_vm *vm);
+/* A reason from a loader hook at the current opcode; refused ones also make
+ * the stream a pickle and, with halt, stop it. */
+void pg_vm_finding(struct pg_vm *vm, enum pg_reason_kind kind, const char *fmt,
+		   ...) __attribute__((format(printf, 3, 4)));
+void pg_vm_refuse(struct pg_vm *vm, enum pg_reason_kind kind, bool halt,
+		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -19,7 +19,7 @@ for group in "$@"; do
 	fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
 	bench) pkgs="$pkgs python3" ;;
 	fixtures) pkgs="$pkgs python3 python3-numpy python3-torch python3-joblib python3-pandas
-		python3-sklearn" ;;
+		python3-sklearn python3-lz4 python3-zstandard python3-h5py p7zip-full" ;;
 	*) echo "install-deps.sh: unknown group '$group'" >&2; exit 2 ;;
 	esac
 done

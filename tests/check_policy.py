@@ -29,6 +29,8 @@ def main(files):
             s = line.strip()
             if not s or s.startswith("#"):
                 continue
+            if s.startswith("%allow "):
+                continue  # a capability, explained by the file's header
             m = ENTRY.match(s)
             if not m:
                 print(f"{path}:{lineno}: not an entry: {s}")

@@ -35,7 +35,7 @@ static void test_not_pickle(void **state)
 		{ "\x7f" "ELF\x02\x01\x01\0", 8 },
 		{ "background\nperson\n", 18 },
 		{ "[PAD]\n[UNK]\n", 12 },
-		{ "PK\x03\x04\x14\0\0\0", 8 },
+		{ "GIF89a\x01\0\x01\0", 10 },
 	};
 
 	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
