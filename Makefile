@@ -17,7 +17,7 @@ PREFIX  ?= /usr/local
 SYSCONFDIR ?= /etc
 DESTDIR ?=
 FUZZ_SECONDS ?= 60
-PYTHON  ?= python3
+PYTHON  ?= $(shell command -v /usr/bin/python3 || command -v python3)
 
 ifeq ($(V),1)
 Q :=

@@ -7,21 +7,25 @@
 #include <string.h>
 
 static const struct pg_callable table[] = {
-	{ "copyreg", "_reconstructor", PG_ROLE_GLOBAL_ARGS, 0x3, 0,
+	{ "numpy.core.multiarray", "_reconstruct", PG_ROLE_PLAIN, PG_BUILD_NDARRAY, 0, 0,
+	  "numpy reads an object array's list without checking its length" },
+	{ "numpy._core.multiarray", "_reconstruct", PG_ROLE_PLAIN, PG_BUILD_NDARRAY, 0, 0,
+	  "numpy reads an object array's list without checking its length" },
+	{ "copyreg", "_reconstructor", PG_ROLE_GLOBAL_ARGS, 0, 0x3, 0,
 	  "builds cls via base.__new__/__init__: both must be imports" },
-	{ "collections", "defaultdict", PG_ROLE_GLOBAL_ARGS, 0x1, 0x1,
+	{ "collections", "defaultdict", PG_ROLE_GLOBAL_ARGS, 0, 0x1, 0x1,
 	  "stores its factory and calls it later: it must be an import or None" },
-	{ "torch._tensor", "_rebuild_from_type_v2", PG_ROLE_GLOBAL_ARGS, 0x3, 0,
+	{ "torch._tensor", "_rebuild_from_type_v2", PG_ROLE_GLOBAL_ARGS, 0, 0x3, 0,
 	  "calls func(*args) and converts to new_type: both must be imports" },
-	{ "torch._tensor", "_rebuild_from_type", PG_ROLE_GLOBAL_ARGS, 0x3, 0,
+	{ "torch._tensor", "_rebuild_from_type", PG_ROLE_GLOBAL_ARGS, 0, 0x3, 0,
 	  "calls func(*args) and converts to type: both must be imports" },
-	{ "_codecs", "encode", PG_ROLE_CODECS_ENCODE, 0, 0,
+	{ "_codecs", "encode", PG_ROLE_CODECS_ENCODE, 0, 0, 0,
 	  "pickle writes bytes as _codecs.encode(str, 'latin1') below protocol 3" },
-	{ "torch.storage", "_load_from_bytes", PG_ROLE_NESTED_TORCH, 0, 0,
+	{ "torch.storage", "_load_from_bytes", PG_ROLE_NESTED_TORCH, 0, 0, 0,
 	  "runs torch.load on its argument" },
-	{ "pickle", "loads", PG_ROLE_NESTED_PICKLE, 0, 0,
+	{ "pickle", "loads", PG_ROLE_NESTED_PICKLE, 0, 0, 0,
 	  "unpickles its argument" },
-	{ "_pickle", "loads", PG_ROLE_NESTED_PICKLE, 0, 0,
+	{ "_pickle", "loads", PG_ROLE_NESTED_PICKLE, 0, 0, 0,
 	  "unpickles its argument" },
 };
 

@@ -20,10 +20,17 @@ enum pg_role {
 	PG_ROLE_NESTED_TORCH,	/* loads its bytes argument as a torch file */
 };
 
+/* What BUILD on an object this callable made must be checked for. */
+enum pg_build_rule {
+	PG_BUILD_ANY = 0,
+	PG_BUILD_NDARRAY, /* ndarray.__setstate__: object lists must fill the shape */
+};
+
 struct pg_callable {
 	const char *module;
 	const char *name;
 	enum pg_role role;
+	enum pg_build_rule build;
 	uint8_t global_args;	/* bit i: argument i must be an import */
 	uint8_t none_ok;	/* bit i: ... or None */
 	const char *why;	/* shown in reasons */

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "callables.h"
+#include "ndarray.h"
 #include "opcodes.h"
 #include "pyname.h"
 #include "report.h"
@@ -50,6 +51,7 @@ struct pg_vm {
 	bool first_op;
 	bool evidence;	 /* this stream is a pickle, whatever follows */
 	bool odd_put;	 /* a PUT index we could not read */
+	bool dead_import; /* a name no module can have: every loader stops */
 	bool halt;	 /* stop emulating this stream */
 	int fatal;	 /* -ENOMEM */
 	uint64_t frame_end;
@@ -379,8 +381,8 @@ static bool span_is(struct pg_span s, const char *text)
  * Can a module of this name be imported at all?  Dotted identifiers only
  * (non-ASCII letters allowed): "" fails at once, and a name with spaces
  * or punctuation only imports a file planted under that very name.  Text
- * files starting with 'c' ("class Foo:\n") are GLOBAL opcodes; this keeps
- * them what they are.
+ * files starting with 'c' ("class Foo:\n") are GLOBAL opcodes of such
+ * names: they are pickles only if something importable follows.
  */
 static bool importable(struct pg_span m)
 {
@@ -427,9 +429,14 @@ static struct pv import_global(struct pg_vm *vm, struct pg_span module,
 
 	pg_pyname_resolve(vm->proto, &m, &n);
 	if (!importable(m)) {
-		error(vm, HARD, PG_REASON_IMPORT,
-		      "find_class of '%.*s': no module can have that name (the import fails)",
-		      (int)(m.len > 80 ? 80 : m.len), m.ptr);
+		/* the import fails, and a custom find_class could go on: what
+		 * follows decides whether these bytes are a pickle at all */
+		note_error(vm, SOFT);
+		vm->dead_import = true;
+		if (pg_report_reason(env->rep, vm->lim->max_reasons,
+				     PG_REASON_IMPORT, vm->op_off, vm->ld->member,
+				     m, n, "no module can have that name"))
+			oom(vm);
 		return PV_OF(PV_UNKNOWN);
 	}
 	vm->res->effects = true;
@@ -678,10 +685,17 @@ static void op_build(struct pg_vm *vm)
 		break;
 	case PV_OBJECT: {
 		struct obj_rec *o = &vm->st.objs[inst.ref];
+		const struct pg_callable *rule = vm->env->roles[o->import];
+		const char *why;
 
 		o->state = state;
 		o->weight = vm_weight_add(o->weight, vm_weight(&vm->st, &state));
 		check_weight(vm, o->weight);
+		if (rule && rule->build == PG_BUILD_NDARRAY &&
+		    (why = pg_np_check_array_state(vm, &state)))
+			import_finding(vm, PG_REASON_BUILD,
+				       (struct pv){ .kind = PV_GLOBAL, .ref = o->import },
+				       "BUILD with %s", why);
 	}
 		/* fall through */
 	case PV_PERSISTENT:
@@ -749,11 +763,14 @@ static void mutate(struct pg_vm *vm, struct pv target, const struct pv *vals,
 				return;
 			}
 		}
-		/* fall through */
+		weight = &vm->st.conts[target.ref].weight;
+		break;
 	case PV_LIST:
 		if (vm->ld->collect_strings)
 			collect(vm, target, vals, n);
-		/* fall through */
+		vm->st.conts[target.ref].count += (uint32_t)n;
+		weight = &vm->st.conts[target.ref].weight;
+		break;
 	case PV_SET:
 	case PV_FROZENSET:
 		weight = &vm->st.conts[target.ref].weight;
@@ -1367,6 +1384,10 @@ static void op_stop(struct pg_vm *vm)
 
 	pop(vm);
 	vm->res->stopped = true;
+	/* every loader stopped at that import: nothing here could run */
+	if (vm->dead_import && !vm->res->effects && !vm->evidence &&
+	    !vm->res->proto_start)
+		vm->halt = vm->res->halted = true;
 	if (vm->frame_end != NO_FRAME && at != vm->frame_end)
 		/* pickle.load resumes after STOP, pickle.py's Unframer and a
 		 * fresh file reader after the frame: they disagree on what
@@ -1564,7 +1585,7 @@ int pg_vm_run(struct pg_vm *vm, struct pg_vm_env *env,
 	vm->lim = lim;
 	vm->proto = 0;
 	vm->first_op = true;
-	vm->evidence = vm->halt = vm->odd_put = false;
+	vm->evidence = vm->halt = vm->odd_put = vm->dead_import = false;
 	vm->fatal = 0;
 	vm->frame_end = NO_FRAME;
 	vm->n_nested = vm->n_collected = 0;
@@ -1719,6 +1740,11 @@ void pg_vm_set_top(struct pg_vm *vm, struct pv v)
 {
 	if (vm->st.sp > vm->st.fence)
 		vm->st.stack[vm->st.sp - 1] = v;
+}
+
+size_t pg_vm_list_len(struct pg_vm *vm, const struct pv *l)
+{
+	return l && l->kind == PV_LIST ? vm->st.conts[l->ref].count : 0;
 }
 
 size_t pg_vm_dict_len(struct pg_vm *vm, const struct pv *d)

@@ -130,6 +130,7 @@ bool pg_vm_import_is(struct pg_vm *vm, const struct pv *v, const char *module,
 /* An object's call arguments and BUILD state (NULL when it has none). */
 const struct pv *pg_vm_obj_args(struct pg_vm *vm, const struct pv *o);
 const struct pv *pg_vm_obj_state(struct pg_vm *vm, const struct pv *o);
+size_t pg_vm_list_len(struct pg_vm *vm, const struct pv *l);
 /* A dict's item count, and its i-th item while kept (the first items). */
 size_t pg_vm_dict_len(struct pg_vm *vm, const struct pv *d);
 bool pg_vm_dict_item(struct pg_vm *vm, const struct pv *d, size_t i,

@@ -188,10 +188,10 @@ CASES = []
 
 
 def case(name, data, verdict, reasons, cpython, note, loader="load", allow=None,
-         imports=None, ext=None):
+         imports=None, ext=None, needs=None):
     CASES.append(dict(name=name, data=data, verdict=verdict, reasons=reasons,
                       cpython=cpython, note=note, loader=loader, allow=allow,
-                      imports=imports, ext=ext))
+                      imports=imports, ext=ext, needs=needs))
 
 
 F = "import:pgtest_marker.fire"
@@ -345,6 +345,18 @@ case("inst_without_mark", b"ipgtest_marker\nfire\n.", "unsafe",
      "mark import:pgtest_marker.fire", "reaches:pgtest_marker.fire",
      "INST with no MARK: _pickle.c fails first, pickle.py imports the class before popping "
      "the mark", loader="py-load")
+# numpy's ndarray.__setstate__ reads an object array's list with
+# PyList_GET_ITEM up to the shape's count: a shorter list reads past it
+case("numpy_object_list_short",
+     proto(2) + glob("numpy.core.multiarray", "_reconstruct") + glob("numpy", "ndarray")
+     + b"K\x00\x85" + glob("_codecs", "encode") + bu("b") + bu("latin1") + b"\x86R"
+     + b"\x87R"
+     + b"(K\x01K\xc8\x85" + glob("numpy", "dtype") + bu("O8") + b"\x89\x88\x87R"
+     + b"(K\x03" + bu("|") + b"NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK?tb"
+     + b"\x89](K\x01K\x02et" + b"b.",
+     "unsafe", "build:numpy.core.multiarray._reconstruct", "crashes",
+     "object array state with shape (200,) but a list of 2: numpy reads past the list "
+     "(only default-list imports: an allowlist alone does not make it safe)", needs="numpy")
 case("truncated_binunicode", b"\x80\x04X\xff\x00\x00\x00ab", "unsafe", "truncated", "fails",
      "BINUNICODE claims 255 bytes, 2 present")
 case("persid_binpersid", proto(2) + binint1(1) + TUPLE1 + b"Q.", "unsafe", "persid", "fails",
@@ -465,6 +477,8 @@ def expect_text(c):
         lines.append("allow: " + c["allow"])
     lines.append("loader: " + c["loader"])
     lines.append("cpython: " + c["cpython"])
+    if c.get("needs"):
+        lines.append("needs: " + c["needs"])
     if c["ext"]:
         lines.append("ext-register: " + c["ext"])
     return "\n".join(lines) + "\n"
