@@ -55,8 +55,9 @@ void pg_report_json(struct pg_strbuf *sb, const struct pg_report *rep)
 		pg_sb_free(&dotted);
 	}
 	pg_sb_printf(sb, "],\"bytes_read\":%" PRIu64 ",\"opcodes\":%" PRIu64
-		     ",\"streams\":%" PRIu32,
-		     rep->bytes_read, rep->opcodes, rep->streams);
+		     ",\"streams\":%" PRIu32 ",\"members_scanned\":%" PRIu32,
+		     rep->bytes_read, rep->opcodes, rep->streams,
+		     rep->members_scanned);
 }
 
 static bool names_import(enum pg_reason_kind k)

@@ -51,7 +51,6 @@ struct pg_vm {
 	bool first_op;
 	bool evidence;	 /* this stream is a pickle, whatever follows */
 	bool odd_put;	 /* a PUT index we could not read */
-	bool dead_import; /* a name no module can have: every loader stops */
 	bool halt;	 /* stop emulating this stream */
 	int fatal;	 /* -ENOMEM */
 	uint64_t frame_end;
@@ -251,10 +250,27 @@ static void truncated(struct pg_vm *vm, const char *what)
 	vm->halt = true;
 }
 
+/*
+ * An operand about to run past the end of its frame.  Said at once, before
+ * the data may run out: _pickle.c reads the rest from after the frame, so
+ * its reading differs from here on, whatever follows.
+ */
+static void frame_guard(struct pg_vm *vm, uint64_t end)
+{
+	if (vm->frame_end == NO_FRAME || end <= vm->frame_end)
+		return;
+	error(vm, REFUSED, PG_REASON_FRAME,
+	      "%s crosses the end of its frame by %" PRIu64 " bytes",
+	      op_name(vm->op), end - vm->frame_end);
+	vm->frame_end = NO_FRAME;
+}
+
 static const uint8_t *take(struct pg_vm *vm, size_t n, const char *what)
 {
-	const uint8_t *p = pg_cursor_take(vm->cur, n);
+	const uint8_t *p;
 
+	frame_guard(vm, pg_cursor_off(vm->cur) + n);
+	p = pg_cursor_take(vm->cur, n);
 	if (!p)
 		truncated(vm, what);
 	return p;
@@ -262,6 +278,9 @@ static const uint8_t *take(struct pg_vm *vm, size_t n, const char *what)
 
 static bool skip(struct pg_vm *vm, uint64_t n, const char *what)
 {
+	uint64_t at = pg_cursor_off(vm->cur);
+
+	frame_guard(vm, at + n < at ? UINT64_MAX : at + n);
 	if (pg_cursor_skip(vm->cur, n)) {
 		truncated(vm, what);
 		return false;
@@ -276,7 +295,10 @@ struct line {
 
 static bool read_line(struct pg_vm *vm, struct line *l)
 {
-	if (pg_cursor_line(vm->cur, &l->data, &l->off, &l->len)) {
+	int rc = pg_cursor_line(vm->cur, &l->data, &l->off, &l->len);
+
+	frame_guard(vm, rc ? UINT64_MAX : l->off + l->len);
+	if (rc) {
 		truncated(vm, "line");
 		return false;
 	}
@@ -432,7 +454,6 @@ static struct pv import_global(struct pg_vm *vm, struct pg_span module,
 		/* the import fails, and a custom find_class could go on: what
 		 * follows decides whether these bytes are a pickle at all */
 		note_error(vm, SOFT);
-		vm->dead_import = true;
 		if (pg_report_reason(env->rep, vm->lim->max_reasons,
 				     PG_REASON_IMPORT, vm->op_off, vm->ld->member,
 				     m, n, "no module can have that name"))
@@ -894,6 +915,7 @@ static enum name_status name_line(struct pg_vm *vm, int slot, bool ascii,
 	size_t n;
 	int rc = pg_cursor_line(vm->cur, &l.data, &l.off, &l.len);
 
+	frame_guard(vm, rc ? UINT64_MAX : l.off + l.len);
 	if (rc < 0) {
 		truncated(vm, "line");
 		return NAME_UNREAD;
@@ -1384,10 +1406,6 @@ static void op_stop(struct pg_vm *vm)
 
 	pop(vm);
 	vm->res->stopped = true;
-	/* every loader stopped at that import: nothing here could run */
-	if (vm->dead_import && !vm->res->effects && !vm->evidence &&
-	    !vm->res->proto_start)
-		vm->halt = vm->res->halted = true;
 	if (vm->frame_end != NO_FRAME && at != vm->frame_end)
 		/* pickle.load resumes after STOP, pickle.py's Unframer and a
 		 * fresh file reader after the frame: they disagree on what
@@ -1585,7 +1603,7 @@ int pg_vm_run(struct pg_vm *vm, struct pg_vm_env *env,
 	vm->lim = lim;
 	vm->proto = 0;
 	vm->first_op = true;
-	vm->evidence = vm->halt = vm->odd_put = vm->dead_import = false;
+	vm->evidence = vm->halt = vm->odd_put = false;
 	vm->fatal = 0;
 	vm->frame_end = NO_FRAME;
 	vm->n_nested = vm->n_collected = 0;
@@ -1616,12 +1634,7 @@ int pg_vm_run(struct pg_vm *vm, struct pg_vm_env *env,
 		step(vm, vm->op);
 		if (vm->halt)
 			break;
-		if (pg_cursor_off(cur) > vm->frame_end) {
-			error(vm, REFUSED, PG_REASON_FRAME,
-			      "%s crosses the end of its frame by %" PRIu64 " bytes",
-			      op_name(vm->op), pg_cursor_off(cur) - vm->frame_end);
-			vm->frame_end = NO_FRAME;
-		}
+		frame_guard(vm, pg_cursor_off(cur));
 		if (vm->op == OP_STOP)
 			break;
 		vm->first_op = false;

@@ -32,3 +32,21 @@ printf '%-14s %9.1f MB  scan %.3f ms, bytes read %s (%.4f%% of the file)  read()
 	"$(awk -v t="$(field scan_s "$r")" 'BEGIN { print t * 1e3 }')" "$(field bytes_read "$r")" \
 	"$(awk -v b="$(field bytes_read "$r")" -v s="$size" 'BEGIN { print 100 * b / s }')" \
 	"$(awk -v t="$(field read_s "$r")" 'BEGIN { print t * 1e3 }')"
+
+printf '\n== PyTorch zip checkpoint: bytes read against the whole file\n'
+CKPT=$DIR/checkpoint_1g.pt
+if [ -f "$CKPT" ] || /usr/bin/python3 "$HERE/gen_torch_ckpt.py" "$CKPT" 1; then
+	r=$("$BIN" "$CKPT" 3)
+	pk=$(/usr/bin/python3 -c "import zipfile,sys; z=zipfile.ZipFile(sys.argv[1]); print(sum(i.file_size for i in z.infolist() if i.filename.endswith('.pkl')))" "$CKPT")
+	size=$(field size "$r")
+	br=$(field bytes_read "$r")
+	printf '%-14s %9.1f MB  %s  scan %.1f ms (read() of the whole file %.1f ms)\n' \
+		checkpoint_1g.pt "$(awk -v s="$size" 'BEGIN { print s / 1e6 }')" "$(field verdict "$r")" \
+		"$(awk -v t="$(field scan_s "$r")" 'BEGIN { print t * 1e3 }')" \
+		"$(awk -v t="$(field read_s "$r")" 'BEGIN { print t * 1e3 }')"
+	printf '               bytes read %s = pickle members %s + %s (target: under + 262144), %.4f%% of the file\n' \
+		"$br" "$pk" "$((br - pk))" "$(awk -v b="$br" -v s="$size" 'BEGIN { print 100 * b / s }')"
+	[ $((br - pk)) -lt 262144 ] || echo "  checkpoint: above the bytes-read target"
+else
+	echo "  skipped: python3-torch is not installed (scripts/install-deps.sh fixtures)"
+fi

@@ -337,10 +337,13 @@ case("global_name_at_eof", b"cpgtest_marker\nfire_", "unsafe",
      "truncated import:pgtest_marker.fire", "reaches:pgtest_marker.fire",
      "GLOBAL name line without its newline at the end: pickle.py strips the last byte "
      "('fire_' -> 'fire') and imports it", loader="py-load")
-case("global_empty_module_line", b"c\nfire\n.", "not-pickle",
-     "", "fails",
-     "GLOBAL with an empty module line: _pickle.c fails, pickle.py calls find_class('', 'fire'), "
-     "whose __import__('') fails: nothing can run", loader="py-load")
+case("global_empty_module_line", b"c\nfire\n.", "unsafe",
+     "malformed import", "reaches:.fire",
+     "GLOBAL with an empty module line: _pickle.c fails, pickle.py calls find_class('', 'fire') "
+     "(whose import fails); the stream then reaches STOP, so it is a pickle, and not a clean one",
+     loader="py-load")
+case("text_starting_with_c", b"class Foo:\n    pass\n", "not-pickle", "", "fails",
+     "a Python source file is a GLOBAL of names no module can have, then junk: not a pickle")
 case("inst_without_mark", b"ipgtest_marker\nfire\n.", "unsafe",
      "mark import:pgtest_marker.fire", "reaches:pgtest_marker.fire",
      "INST with no MARK: _pickle.c fails first, pickle.py imports the class before popping "
