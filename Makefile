@@ -79,7 +79,7 @@ $(AOBJ)/%.o: %.c | deps
 	$(Q)$(CC) $(ALL_CFLAGS) -O1 $(SAN) -MMD -MP -c $< -o $@
 
 # .incbin does not show up in -MMD output
-$(OBJ)/policy/builtin.o $(AOBJ)/policy/builtin.o: $(POLICY_FILES)
+$(OBJ)/policy/builtin.o $(AOBJ)/policy/builtin.o: $(POLICY_FILES) policy/pickleguard.conf
 
 $(LIB): $(call lib_objs,$(OBJ))
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -131,11 +131,12 @@ check-python:
 	$(Q)$(PYTHON) tests/pickles/verify_cpython.py tests/pickles/cases
 
 check-fuzz-corpus: $(REPLAY)
-	$(Q)$(REPLAY) tests/fuzz/corpus tests/pickles/cases tests/fixtures/real tests/fixtures/containers
+	$(Q)$(REPLAY) tests/fuzz/corpus tests/fuzz/regressions tests/pickles/cases \
+		tests/fixtures/real tests/fixtures/containers
 
 # ---- fuzzing (clang's libFuzzer) ----
 FUZZ_BIN := $(BUILD)/fuzz/fuzz_scan
-FUZZ_CFLAGS := -std=gnu11 -g -O1 $(DEFS) $(INCS) -fsanitize=fuzzer,address,undefined
+FUZZ_CFLAGS := -std=gnu11 -g -O1 $(DEFS) $(INCS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 $(FUZZ_BIN): tests/fuzz/fuzz_scan.c $(LIB_SRC) $(POLICY_FILES)
 	$(Q)scripts/install-deps.sh build fuzz
 	@mkdir -p $(dir $@)
@@ -144,6 +145,7 @@ $(FUZZ_BIN): tests/fuzz/fuzz_scan.c $(LIB_SRC) $(POLICY_FILES)
 fuzz: $(FUZZ_BIN)
 	@mkdir -p $(BUILD)/fuzz/corpus
 	$(Q)$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+		-artifact_prefix=$(BUILD)/fuzz/ \
 		-print_final_stats=1 $(BUILD)/fuzz/corpus tests/fuzz/corpus tests/pickles/cases \
 		tests/fixtures/containers
 

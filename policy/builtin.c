@@ -40,6 +40,13 @@
 
 #define PG_POLICY_EMBED(sym, file, name, doc) PG_EMBED(sym, file)
 PG_POLICY_FILES(PG_POLICY_EMBED)
+PG_EMBED(pg_default_config, "../pickleguard.conf")
+
+const char *pg_policy_default_config(size_t *len)
+{
+	*len = (size_t)(pg_default_config_end - pg_default_config);
+	return pg_default_config;
+}
 
 static struct pg_policy_text texts[] = {
 #define PG_POLICY_ROW(sym, file, name, doc) { name, doc, sym, 0 },

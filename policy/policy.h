@@ -28,4 +28,7 @@ const struct pg_policy_text *pg_policy_find(const char *name);
 int pg_policy_add(struct pg_allowlist *al, const char *name, char *err,
 		  size_t errlen);
 
+/* The daemon's default configuration (policy/pickleguard.conf). */
+const char *pg_policy_default_config(size_t *len);
+
 #endif

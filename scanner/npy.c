@@ -66,8 +66,10 @@ static bool parse_seq(struct parser *ps, char close, struct lit *out,
 					return false;
 			}
 			memset(&item, 0, sizeof(item));
-			if (!parse(ps, &item))
+			if (!parse(ps, &item)) {
+				lit_free(&item);
 				return false;
+			}
 			if (out->n == cap) {
 				struct lit *grown;
 

@@ -11,6 +11,7 @@
 #ifndef PG_SCAN_H
 #define PG_SCAN_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -184,6 +185,10 @@ bool pg_allowlist_has_capability(const struct pg_allowlist *al,
 struct pg_scan_config {
 	const struct pg_allowlist *allow;
 	struct pg_limits limits;
+	/* When set and nonzero, the scan stops soon with a "limit" reason:
+	 * a caller's deadline, polled between reads and every few thousand
+	 * opcodes.  The verdict of a cancelled scan means nothing. */
+	const atomic_int *cancel;
 };
 
 /*
@@ -195,5 +200,23 @@ struct pg_scan_config {
  */
 int pg_scan(const struct pg_reader *rd, const struct pg_scan_config *cfg,
 	    struct pg_report *rep);
+
+/*
+ * Cheap classification for a guard deciding which files need a scan: from
+ * the first PG_CLASSIFY_HEAD bytes (or the whole file when smaller) and the
+ * last PG_CLASSIFY_TAIL ones (where zipfile looks for an end record), could
+ * a loader read a pickle from this file?  False only for known formats that
+ * carry none and for bytes that fail, as CPython fails, before anything
+ * could run: exactly the files pg_scan calls not-pickle from these bytes.
+ * A classifier keeps its emulator between calls; it is not thread-safe.
+ */
+#define PG_CLASSIFY_HEAD 512
+#define PG_CLASSIFY_TAIL (65535 + 22)
+struct pg_classifier;
+struct pg_classifier *pg_classifier_new(const struct pg_scan_config *cfg);
+void pg_classifier_free(struct pg_classifier *c);
+bool pg_classifier_candidate(struct pg_classifier *c, const uint8_t *head,
+			     size_t n, uint64_t size, const uint8_t *tail,
+			     size_t tail_n);
 
 #endif

@@ -27,7 +27,7 @@
 #include "util.h"
 
 /* Bytes of the end of the data searched for a zip's end record. */
-#define ZIP_TAIL (65535 + 22)
+#define ZIP_TAIL PG_CLASSIFY_TAIL
 
 int pg_ctx_reason(struct pg_scan_ctx *ctx, enum pg_reason_kind kind,
 		  uint64_t offset, const char *member, const char *fmt, ...)
@@ -73,6 +73,10 @@ int pg_ctx_pread(struct pg_scan_ctx *ctx, const struct pg_reader *rd,
 
 	if (off > rd->size || len > rd->size - off)
 		return -1;
+	if (pg_cancelled(ctx->cfg)) {
+		ctx->read_error = true;
+		return -1;
+	}
 	while (len) {
 		ssize_t got = rd->pread(rd->ctx, p, len, off);
 
@@ -388,14 +392,14 @@ static int dry_run(struct pg_scan_ctx *ctx, const struct pg_reader *rd,
 }
 
 bool pg_pickle_plausible(struct pg_scan_ctx *ctx, const uint8_t *head,
-			 size_t n)
+			 size_t n, bool only_effects)
 {
 	struct pg_stream_result res;
 	struct pg_mem_source mem;
 	struct pg_reader rd;
 
 	pg_reader_from_memory(&rd, &mem, head, n);
-	if (dry_run(ctx, &rd, 0, 64, true, &res))
+	if (dry_run(ctx, &rd, 0, 64, only_effects, &res))
 		return true; /* cannot tell: look closer */
 	return !res.halted || res.ran_out;
 }
@@ -479,18 +483,26 @@ static int scan_compressed(struct pg_scan_ctx *ctx, const struct pg_reader *rd,
 	return rc;
 }
 
+/* zipfile takes the last end-record signature in these bytes */
+static bool has_end_record(const uint8_t *tail, size_t n)
+{
+	for (size_t i = n >= 22 ? n - 22 + 1 : 0; i-- > 0;)
+		if (!memcmp(tail + i, "PK\x05\x06", 4))
+			return true;
+	return false;
+}
+
 /* Is there a zip end record in the last ZIP_TAIL bytes? */
 static bool zip_behind(struct pg_scan_ctx *ctx, const struct pg_reader *rd)
 {
 	uint64_t n = rd->size < ZIP_TAIL ? rd->size : ZIP_TAIL;
 	uint8_t *tail;
-	bool found = false;
+	bool found;
 
 	if (n < 22 || !(tail = malloc((size_t)n)))
 		return false;
-	if (!pg_ctx_pread(ctx, rd, tail, (size_t)n, rd->size - n))
-		for (size_t i = (size_t)n - 22 + 1; i-- > 0 && !found;)
-			found = !memcmp(tail + i, "PK\x05\x06", 4);
+	found = !pg_ctx_pread(ctx, rd, tail, (size_t)n, rd->size - n) &&
+		has_end_record(tail, (size_t)n);
 	free(tail);
 	return found;
 }
@@ -513,6 +525,20 @@ static int scan_raw(struct pg_scan_ctx *ctx, const struct pg_reader *rd,
 		*format = pg_joblib_seen(jb) ? "joblib" : "pickle";
 	pg_joblib_free(jb);
 	return rc;
+}
+
+/* No known format at the head: a zip behind it, legacy torch, or a pickle. */
+static int scan_unknown(struct pg_scan_ctx *ctx, const struct pg_reader *rd,
+			const uint8_t *head, size_t n, const char *member,
+			unsigned depth, const char **format)
+{
+	if (zip_behind(ctx, rd))
+		return pg_scan_zip(ctx, rd, member, depth, format);
+	if (torch_legacy(ctx, rd, head, n)) {
+		*format = "torch-legacy";
+		return pg_scan_torch_legacy(ctx, rd, member, depth);
+	}
+	return scan_raw(ctx, rd, member, depth, format);
 }
 
 int pg_scan_any(struct pg_scan_ctx *ctx, const struct pg_reader *rd,
@@ -538,16 +564,20 @@ int pg_scan_any(struct pg_scan_ctx *ctx, const struct pg_reader *rd,
 	case PG_FMT_ZIP:
 		return pg_scan_zip(ctx, rd, member, depth, format);
 	case PG_FMT_NPY:
-		return pg_scan_npy(ctx, rd, member, depth);
+		rc = pg_scan_npy(ctx, rd, member, depth);
+		break;
 	case PG_FMT_TAR:
-		return pg_scan_tar(ctx, rd, member, depth, format);
+		rc = pg_scan_tar(ctx, rd, member, depth, format);
+		break;
 	case PG_FMT_7Z:
-		return pg_ctx_reason(ctx, PG_REASON_UNSUPPORTED, 0, member,
-				     "7z archive: not opened by the scanner (nor by torch.load)");
+		rc = pg_ctx_reason(ctx, PG_REASON_UNSUPPORTED, 0, member,
+				   "7z archive: not opened by the scanner (nor by torch.load)");
+		break;
 	case PG_FMT_SAFETENSORS:
 	case PG_FMT_GGUF:
 	case PG_FMT_HDF5:
-		return 0; /* no pickle in these formats */
+		rc = 0; /* no pickle in these formats */
+		break;
 	case PG_FMT_GZIP:
 	case PG_FMT_BZ2:
 	case PG_FMT_XZ:
@@ -558,19 +588,74 @@ int pg_scan_any(struct pg_scan_ctx *ctx, const struct pg_reader *rd,
 	case PG_FMT_ZSTD:
 		rc = scan_compressed(ctx, rd, f, member, depth);
 		if (rc != -ENOENT)
-			return rc;
+			break;
 		*format = "unknown";
-		break; /* not really that format: maybe a pickle */
+		return scan_unknown(ctx, rd, head, n, member, depth, format);
 	default:
+		return scan_unknown(ctx, rd, head, n, member, depth, format);
+	}
+	/* zipfile finds an end record in the tail whatever the head is */
+	if (rc >= 0 && zip_behind(ctx, rd)) {
+		const char *zip_format;
+
+		rc = pg_scan_zip(ctx, rd, member, depth, &zip_format);
+	}
+	return rc;
+}
+
+struct pg_classifier {
+	struct pg_scan_config cfg;
+	struct pg_report rep;
+	struct pg_scan_ctx ctx;
+};
+
+struct pg_classifier *pg_classifier_new(const struct pg_scan_config *cfg)
+{
+	struct pg_classifier *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->cfg = *cfg;
+	c->ctx.cfg = &c->cfg;
+	c->ctx.rep = &c->rep;
+	c->ctx.env.cfg = &c->cfg;
+	c->ctx.env.rep = &c->rep;
+	return c;
+}
+
+void pg_classifier_free(struct pg_classifier *c)
+{
+	if (!c)
+		return;
+	for (unsigned i = 0; i < PG_VM_LEVELS; i++)
+		pg_vm_free(c->ctx.vms[i]);
+	free(c->ctx.env.roles);
+	pg_report_free(&c->rep);
+	free(c);
+}
+
+bool pg_classifier_candidate(struct pg_classifier *c, const uint8_t *head,
+			     size_t n, uint64_t size, const uint8_t *tail,
+			     size_t tail_n)
+{
+	enum pg_format f;
+
+	if (!n)
+		return false;
+	f = pg_sniff(head, n, size);
+	switch (f) {
+	case PG_FMT_SAFETENSORS:
+	case PG_FMT_GGUF:
+	case PG_FMT_HDF5:
+	case PG_FMT_UNKNOWN:
 		break;
+	default:
+		return true; /* a container or compressed data */
 	}
-	if (zip_behind(ctx, rd))
-		return pg_scan_zip(ctx, rd, member, depth, format);
-	if (torch_legacy(ctx, rd, head, n)) {
-		*format = "torch-legacy";
-		return pg_scan_torch_legacy(ctx, rd, member, depth);
-	}
-	return scan_raw(ctx, rd, member, depth, format);
+	if (tail && has_end_record(tail, tail_n))
+		return true; /* a zip behind, whatever the head is */
+	return f == PG_FMT_UNKNOWN &&
+	       pg_pickle_plausible(&c->ctx, head, n, false);
 }
 
 /*

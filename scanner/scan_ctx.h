@@ -59,9 +59,11 @@ int pg_scan_pickles(struct pg_scan_ctx *ctx, const struct pg_reader *rd,
 
 /* Could n bytes be the start of a pickle?  The emulator runs over them
  * (with a report of its own, so nothing is recorded): no unless it fails
- * the way non-pickles fail before the bytes run out. */
+ * the way non-pickles fail before the bytes run out.  only_effects: as
+ * pg_loader.only_effects (bytes found by content inside an archive);
+ * false for a whole file, as scan_raw reads it. */
 bool pg_pickle_plausible(struct pg_scan_ctx *ctx, const uint8_t *head,
-			 size_t n);
+			 size_t n, bool only_effects);
 
 /* "parent/name", or a copy of name; NULL on ENOMEM. */
 char *pg_member_join(const char *parent, const char *name);

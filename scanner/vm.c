@@ -641,8 +641,8 @@ static struct pv pop_tuple(struct pg_vm *vm, size_t from)
 {
 	const char *limit;
 	struct pv t;
-	int rc = vm_tuple_new(&vm->st, &vm->st.stack[from], vm->st.sp - from,
-			      &t, &limit);
+	size_t n = vm->st.sp - from;
+	int rc = vm_tuple_new(&vm->st, n ? &vm->st.stack[from] : NULL, n, &t, &limit);
 
 	vm->st.sp = from;
 	if (rc) {
@@ -1380,7 +1380,7 @@ static void op_from_mark(struct pg_vm *vm, enum pv_kind kind)
 		return;
 	}
 	c = new_container(vm, kind);
-	if (c.kind == kind)
+	if (c.kind == kind && vm->st.sp > (size_t)i)
 		mutate(vm, c, &vm->st.stack[i], vm->st.sp - (size_t)i,
 		       kind == PV_DICT ? 2 : 1);
 	vm->st.sp = (size_t)i;
@@ -1621,6 +1621,10 @@ int pg_vm_run(struct pg_vm *vm, struct pg_vm_env *env,
 			vm->frame_end = NO_FRAME;
 		if (rep->opcodes >= lim->max_opcodes) {
 			error(vm, REFUSED, PG_REASON_LIMIT, "max_opcodes exceeded");
+			break;
+		}
+		if (!(rep->opcodes & 0xfff) && pg_cancelled(env->cfg)) {
+			error(vm, REFUSED, PG_REASON_LIMIT, "scan cancelled by its caller");
 			break;
 		}
 		rep->opcodes++;

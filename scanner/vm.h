@@ -34,6 +34,12 @@ struct pg_nested {
 	bool torch;		/* torch.load rather than pickle.loads */
 };
 
+/* Has the caller asked the scan to stop (pg_scan_config.cancel)? */
+static inline bool pg_cancelled(const struct pg_scan_config *cfg)
+{
+	return cfg->cancel && atomic_load_explicit(cfg->cancel, memory_order_relaxed);
+}
+
 /* What the scan driver shares with the emulator for one file. */
 struct pg_vm_env {
 	const struct pg_scan_config *cfg;

@@ -603,7 +603,7 @@ static enum content sniff_member(struct archive *a, zip_t *za, size_t i)
 	if (n && !pg_ctx_pread(a->ctx, &md.rd, head, n, 0)) {
 		if (pg_sniff(head, n, a->e[i].usize) != PG_FMT_UNKNOWN)
 			c = CONTAINER;
-		else if (pg_pickle_plausible(a->ctx, head, n))
+		else if (pg_pickle_plausible(a->ctx, head, n, true))
 			c = MAYBE_PICKLE;
 	}
 	free(md.buf);
@@ -680,7 +680,7 @@ int pg_scan_zip(struct pg_scan_ctx *ctx, const struct pg_reader *rd,
 		const char *member, unsigned depth, const char **format)
 {
 	struct archive a = { .ctx = ctx, .rd = rd, .member = member };
-	struct torch_layout t;
+	struct torch_layout t = { 0 };
 	struct zsrc z;
 	zip_t *za = NULL;
 	uint64_t count, first = UINT64_MAX;

@@ -4,7 +4,9 @@
  *   - safe means no reason and only allowed imports;
  *   - not-pickle means no reason and no import;
  *   - unsafe means at least one reason;
- *   - every reason has a detail and a known kind.
+ *   - every reason has a detail and a known kind;
+ *   - the guard's cheap classifier never passes over a file the scan does
+ *     not call not-pickle (the daemon trusts it to skip files).
  * The allowlist includes pickle.loads so that nested pickles get fuzzed.
  * Built with libFuzzer by `make fuzz`; replay_main.c runs it over a corpus
  * under ASan/UBSan in `make check`.
@@ -30,6 +32,18 @@ static struct pg_allowlist *allowlist(void)
 			abort();
 	}
 	return al;
+}
+
+static bool candidate(const struct pg_scan_config *cfg, const uint8_t *data,
+		      size_t size)
+{
+	static struct pg_classifier *c;
+	size_t head = size < PG_CLASSIFY_HEAD ? size : PG_CLASSIFY_HEAD;
+	size_t tail = size < PG_CLASSIFY_TAIL ? size : PG_CLASSIFY_TAIL;
+
+	if (!c && !(c = pg_classifier_new(cfg)))
+		abort();
+	return pg_classifier_candidate(c, data, head, size, data + size - tail, tail);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -66,6 +80,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case PG_VERDICT_ERROR:
 			abort(); /* memory never fails to read */
 		}
+		if (rep.verdict != PG_VERDICT_NOT_PICKLE && !candidate(&cfg, data, size))
+			abort();
 		for (size_t i = 0; i < rep.n_reasons; i++)
 			if (!rep.reasons[i].detail ||
 			    (unsigned)rep.reasons[i].kind >= PG_REASON__COUNT)

@@ -197,7 +197,7 @@ static void run_case(void **state)
 {
 	const struct test_case *tc = *state;
 	struct pg_allowlist *al = pg_allowlist_new();
-	struct pg_scan_config cfg;
+	struct pg_scan_config cfg = { 0 };
 	struct pg_mem_source src;
 	struct pg_reader rd;
 	struct pg_report rep;

@@ -15,7 +15,7 @@ void tl_scan(const void *data, size_t len, const char *const *extra,
 	     const struct pg_limits *limits, struct pg_report *rep)
 {
 	struct pg_allowlist *al = pg_allowlist_new();
-	struct pg_scan_config cfg;
+	struct pg_scan_config cfg = { 0 };
 	struct pg_mem_source src;
 	struct pg_reader rd;
 	char err[256];
