@@ -14,6 +14,11 @@
 
 BUILD   ?= build
 PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+DATADIR ?= $(PREFIX)/share/pickleguard
+DOCDIR  ?= $(PREFIX)/share/doc/pickleguard
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSCONFDIR ?= /etc
 DESTDIR ?=
 FUZZ_SECONDS ?= 60
@@ -42,6 +47,8 @@ SCANNER_SRC := $(sort $(wildcard scanner/*.c))
 POLICY_SRC  := policy/builtin.c
 LIB_SRC     := $(SCANNER_SRC) $(POLICY_SRC)
 CLI_SRC     := $(sort $(wildcard cli/*.c))
+DAEMON_SRC  := $(sort $(wildcard daemon/*.c))
+DAEMON_LIBS := -luring -linih -lsystemd -lpthread
 UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
 POLICY_FILES := $(sort $(wildcard policy/allow/*.allow))
 
@@ -53,15 +60,17 @@ lib_objs = $(patsubst %.c,$(1)/%.o,$(LIB_SRC))
 LIB      := $(BUILD)/libpickleguard.a
 ALIB     := $(BUILD)/libpickleguard-asan.a
 CLI      := $(BUILD)/pickleguard
+DAEMON   := $(BUILD)/pickleguardd
 UNITS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 AUNITS   := $(patsubst tests/unit/%.c,$(BUILD)/tests-asan/%,$(UNIT_SRC))
+ADAEMON  := $(BUILD)/tests-asan/pickleguardd
 REPLAY   := $(BUILD)/tests-asan/fuzz_replay
 CASES    := $(BUILD)/tests-asan/run_cases
 
-.PHONY: all deps test-deps check check-unit check-cases check-cli check-python \
-	check-fuzz-corpus fuzz bench install uninstall clean
+.PHONY: run all deps test-deps check check-unit check-cases check-cli check-python \
+	check-fuzz-corpus check-daemon fuzz bench install uninstall clean
 
-all: $(CLI)
+all: $(CLI) $(DAEMON)
 
 deps:
 	$(Q)scripts/install-deps.sh build
@@ -90,26 +99,43 @@ $(CLI): $(patsubst %.c,$(OBJ)/%.o,$(CLI_SRC)) $(LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDHARDEN) -o $@ $^ $(LIBS)
 
-# ---- tests ----
-TEST_LIBS := -lcmocka $(LIBS)
+# the daemon's modules but main, also linked into the unit tests
+DLIB  := $(BUILD)/libpgd.a
+ADLIB := $(BUILD)/libpgd-asan.a
+daemon_objs = $(patsubst %.c,$(1)/%.o,$(filter-out daemon/main.c,$(DAEMON_SRC)))
+$(DLIB): $(call daemon_objs,$(OBJ))
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(ADLIB): $(call daemon_objs,$(AOBJ))
+	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(OBJ)/tests/unit/testlib.o $(LIB)
+$(DAEMON): $(OBJ)/daemon/main.o $(DLIB) $(LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDHARDEN) -o $@ $^ $(LIBS) $(DAEMON_LIBS)
+$(OBJ)/daemon/%.o $(AOBJ)/daemon/%.o: INCS += -Idaemon
+
+# ---- tests ----
+TEST_LIBS := -lcmocka $(LIBS) $(DAEMON_LIBS)
+
+$(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(OBJ)/tests/unit/testlib.o $(DLIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(TEST_LIBS)
-$(BUILD)/tests-asan/%: $(AOBJ)/tests/unit/%.o $(AOBJ)/tests/unit/testlib.o $(ALIB)
+$(BUILD)/tests-asan/%: $(AOBJ)/tests/unit/%.o $(AOBJ)/tests/unit/testlib.o $(ADLIB) $(ALIB)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(TEST_LIBS)
-$(OBJ)/tests/unit/%.o $(AOBJ)/tests/unit/%.o: INCS += -Itests/unit
+$(OBJ)/tests/unit/%.o $(AOBJ)/tests/unit/%.o: INCS += -Itests/unit -Idaemon
 $(CASES): $(AOBJ)/tests/pickles/run_cases.o $(ALIB)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(TEST_LIBS)
+$(ADAEMON): $(AOBJ)/daemon/main.o $(ADLIB) $(ALIB)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LIBS) $(DAEMON_LIBS)
 $(REPLAY): $(AOBJ)/tests/fuzz/fuzz_scan.o $(AOBJ)/tests/fuzz/replay_main.o $(ALIB)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LIBS)
 
-check: test-deps $(CLI) $(UNITS) $(AUNITS) $(CASES) $(REPLAY)
+check: test-deps $(CLI) $(DAEMON) $(UNIT) $(UNITS) $(AUNITS) $(CASES) $(REPLAY) $(ADAEMON)
 	$(Q)$(MAKE) --no-print-directory check-unit check-cases check-cli check-python \
-		check-fuzz-corpus
+		check-fuzz-corpus check-daemon
 	@echo "make check: all tests passed"
 
 check-unit: $(UNITS) $(AUNITS)
@@ -129,6 +155,10 @@ check-python:
 	$(Q)$(PYTHON) tests/check_policy.py $(POLICY_FILES)
 	$(Q)$(PYTHON) tests/check_opcodes.py scanner/opcodes.h
 	$(Q)$(PYTHON) tests/pickles/verify_cpython.py tests/pickles/cases
+
+# as root, on tmpfs mounts of its own, with the sanitized daemon
+check-daemon: $(ADAEMON) $(CLI) $(UNIT)
+	$(Q)$(PYTHON) tests/daemon/test_daemon.py --daemon $(ADAEMON) --cli $(CLI) --unit $(UNIT)
 
 check-fuzz-corpus: $(REPLAY)
 	$(Q)$(REPLAY) tests/fuzz/corpus tests/fuzz/regressions tests/pickles/cases \
@@ -159,15 +189,39 @@ bench: $(BENCH_BIN)
 	$(Q)scripts/install-deps.sh build bench
 	$(Q)tests/bench/run_bench.sh $(BENCH_BIN) $(BUILD)/bench
 
-# ---- install ----
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/pickleguard/allow
-	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/pickleguard
-	install -m 0644 $(POLICY_FILES) $(DESTDIR)$(PREFIX)/share/pickleguard/allow/
+# ---- run, install ----
+# The main job: the daemon on its built-in configuration (enforce mode,
+# every local filesystem).  ARGS=--mode=audit to only record.
+run: all
+	$(BUILD)/pickleguardd --foreground $(ARGS)
+
+UNIT := $(BUILD)/pickleguard.service
+$(UNIT): systemd/pickleguard.service.in
+	@mkdir -p $(dir $@)
+	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' $< >$@
+
+# A configuration already in place is kept; the shipped one goes beside it.
+install: all $(UNIT)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR)/allow \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/pickleguard $(DESTDIR)$(DOCDIR)
+	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/pickleguard
+	install -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/pickleguardd
+	install -m 0644 $(POLICY_FILES) $(DESTDIR)$(DATADIR)/allow/
+	install -m 0644 $(UNIT) $(DESTDIR)$(UNITDIR)/pickleguard.service
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/pickleguard/pickleguard.conf ]; then \
+		install -m 0644 policy/pickleguard.conf \
+			$(DESTDIR)$(SYSCONFDIR)/pickleguard/pickleguard.conf.dist; \
+		echo "kept $(SYSCONFDIR)/pickleguard/pickleguard.conf; the shipped one is pickleguard.conf.dist"; \
+	else \
+		install -m 0644 policy/pickleguard.conf $(DESTDIR)$(SYSCONFDIR)/pickleguard/pickleguard.conf; \
+	fi
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/pickleguard
-	rm -rf $(DESTDIR)$(PREFIX)/share/pickleguard
+	rm -f $(DESTDIR)$(BINDIR)/pickleguard $(DESTDIR)$(SBINDIR)/pickleguardd \
+		$(DESTDIR)$(UNITDIR)/pickleguard.service
+	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
+	@echo "left $(SYSCONFDIR)/pickleguard and /var/log/pickleguard in place"
 
 clean:
 	rm -rf $(BUILD)

@@ -11,6 +11,8 @@ static const char usage[] =
 	"\n"
 	"commands:\n"
 	"  scan PATH...    scan model files offline (pickleguard scan --help)\n"
+	"  status          the running pickleguardd's mode, mounts and counters\n"
+	"  reload          make pickleguardd read its configuration again\n"
 	"  version         print the version\n";
 
 int main(int argc, char **argv)
@@ -21,6 +23,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "scan"))
 		return pg_cmd_scan(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "status") || !strcmp(argv[1], "reload"))
+		return pg_cmd_ctl(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
 		printf("pickleguard %s\n", PG_VERSION);
 		return 0;

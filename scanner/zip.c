@@ -556,8 +556,11 @@ static bool open_member(struct archive *a, zip_t *za, size_t i, bool whole,
 				a->rc = -ENOMEM;
 				return false;
 			}
-			if (pg_ctx_pread(a->ctx, a->rd, md->buf, (size_t)e->csize, e->data))
+			if (pg_ctx_pread(a->ctx, a->rd, md->buf, (size_t)e->csize, e->data)) {
+				free(md->buf);
+				md->buf = NULL;
 				return false;
+			}
 			if (crc32(0, md->buf, (uInt)e->csize) != e->crc)
 				bad(a, e->lh, "%s: CRC-32 mismatch (torch ignores it, "
 					      "zipfile raises)", e->name);

@@ -1,0 +1,34 @@
+/*
+ * mounts.h: which filesystems to guard, and noticing new ones (see
+ * mounts.c).
+ */
+#ifndef PGD_MOUNTS_H
+#define PGD_MOUNTS_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+struct pgd_mounts;
+
+int pgd_mounts_open(struct pgd_mounts **m);
+void pgd_mounts_free(struct pgd_mounts *m);
+/* Readable with POLLPRI when the mount table changed. */
+int pgd_mounts_fd(const struct pgd_mounts *m);
+struct pgd_mount_ops {
+	int (*mark)(void *ctx, const char *point);   /* 0 when guarded */
+	void (*unmark)(void *ctx, const char *point);
+};
+
+/*
+ * Read the mount table; call mark() for each filesystem to guard that is
+ * not guarded yet (once per filesystem, with one of its mount points), and
+ * unmark() for each guarded one the guards no longer cover.  Guards empty:
+ * every local filesystem of a real kind.
+ */
+int pgd_mounts_scan(struct pgd_mounts *m, const struct pgd_strv *guards,
+		    const struct pgd_mount_ops *ops, void *ctx);
+/* The guarded mount points, for status. */
+size_t pgd_mounts_list(const struct pgd_mounts *m, const char *const **points);
+
+#endif

@@ -1,0 +1,269 @@
+/*
+ * workers.c: see workers.h.  Two lists under one mutex: the queue (FIFO,
+ * a condition variable wakes the threads) and the done list (an eventfd
+ * wakes the loop).  Jobs in flight are tracked so that stop can cancel
+ * them.
+ */
+#include "workers.h"
+
+#include <errno.h>
+#include <liburing.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "classify.h"
+#include "log.h"
+#include "uring_reader.h"
+
+struct list {
+	struct pgd_job *head, *tail;
+};
+
+struct pgd_workers {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	struct list queue, done;
+	struct pgd_job **running; /* per thread, for stop */
+	bool stopping;
+	int efd;
+	unsigned n;
+	pthread_t *threads;
+};
+
+struct worker {
+	struct pgd_workers *pool;
+	unsigned index;
+};
+
+static void list_push(struct list *l, struct pgd_job *j)
+{
+	j->next = NULL;
+	if (l->tail)
+		l->tail->next = j;
+	else
+		l->head = j;
+	l->tail = j;
+}
+
+static struct pgd_job *list_pop(struct list *l)
+{
+	struct pgd_job *j = l->head;
+
+	if (j) {
+		l->head = j->next;
+		if (!l->head)
+			l->tail = NULL;
+		j->next = NULL;
+	}
+	return j;
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static ssize_t ring_read(void *ctx, void *buf, size_t len, uint64_t off)
+{
+	return pgd_uring_pread(ctx, buf, len, off);
+}
+
+static void run(struct io_uring *ring, struct pgd_job *job,
+		struct pgd_sniff_buf *sniff)
+{
+	struct pgd_uring_file file = { .ring = ring, .fd = job->fd, .cancel = &job->cancel };
+	struct pg_scan_config cfg = job->cfg->scan;
+	struct pg_report rep;
+	struct pg_reader rd;
+	uint64_t start = now_us();
+	int rc;
+
+	job->candidate = true;
+	if (job->classify) {
+		struct pg_classifier *c = pg_classifier_new(&cfg);
+
+		if (!c) {
+			job->err = -ENOMEM;
+			return;
+		}
+		rc = pgd_classify(c, sniff, job->size, ring_read, &file, &job->candidate);
+		pg_classifier_free(c);
+		if (rc == -ECANCELED) {
+			job->err = rc;
+			return;
+		}
+		/* a read error: the scan below meets it too and says so */
+		if (rc == 0 && !job->candidate)
+			return;
+		job->candidate = true;
+	}
+	cfg.cancel = &job->cancel;
+	pgd_reader_from_uring(&rd, &file, job->size);
+	rc = pg_scan(&rd, &cfg, &rep);
+	if (rc == 0 && !(job->res = pgd_result_from_report(&rep, now_us() - start)))
+		rc = -ENOMEM;
+	job->err = rc;
+	pg_report_free(&rep);
+}
+
+static void finish(struct pgd_workers *w, struct pgd_job *job)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&w->lock);
+	list_push(&w->done, job);
+	pthread_mutex_unlock(&w->lock);
+	/* an eventfd write only fails when the counter would overflow */
+	if (write(w->efd, &one, sizeof(one)) != sizeof(one))
+		log_warn("workers: eventfd");
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *self = arg;
+	struct pgd_workers *w = self->pool;
+	struct pgd_sniff_buf *sniff = malloc(sizeof(*sniff));
+	struct io_uring ring;
+	int rc = io_uring_queue_init(4, &ring, 0);
+
+	if (rc < 0)
+		log_warnx("worker %u: io_uring: %s; scans fail closed", self->index,
+			  strerror(-rc));
+	for (;;) {
+		struct pgd_job *job;
+
+		pthread_mutex_lock(&w->lock);
+		while (!w->stopping && !w->queue.head)
+			pthread_cond_wait(&w->wake, &w->lock);
+		if (w->stopping) {
+			pthread_mutex_unlock(&w->lock);
+			break;
+		}
+		job = list_pop(&w->queue);
+		w->running[self->index] = job;
+		pthread_mutex_unlock(&w->lock);
+		if (rc < 0 || !sniff)
+			job->err = rc < 0 ? rc : -ENOMEM;
+		else
+			run(&ring, job, sniff);
+		pthread_mutex_lock(&w->lock);
+		w->running[self->index] = NULL;
+		pthread_mutex_unlock(&w->lock);
+		finish(w, job);
+	}
+	if (rc == 0)
+		io_uring_queue_exit(&ring);
+	free(sniff);
+	free(self);
+	return NULL;
+}
+
+struct pgd_workers *pgd_workers_start(unsigned n)
+{
+	struct pgd_workers *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	w->threads = calloc(n, sizeof(*w->threads));
+	w->running = calloc(n, sizeof(*w->running));
+	w->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (!w->threads || !w->running || w->efd < 0)
+		goto fail;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->wake, NULL);
+	for (; w->n < n; w->n++) {
+		struct worker *self = malloc(sizeof(*self));
+		int rc;
+
+		if (!self)
+			goto stop;
+		*self = (struct worker){ .pool = w, .index = w->n };
+		rc = pthread_create(&w->threads[w->n], NULL, worker_main, self);
+		if (rc) {
+			free(self);
+			errno = rc;
+			goto stop;
+		}
+	}
+	return w;
+stop:
+	pgd_workers_stop(w);
+	while (pgd_workers_done(w))
+		;
+	pgd_workers_free(w);
+	return NULL;
+fail:
+	if (w->efd >= 0)
+		close(w->efd);
+	free(w->threads);
+	free(w->running);
+	free(w);
+	return NULL;
+}
+
+int pgd_workers_fd(const struct pgd_workers *w)
+{
+	return w->efd;
+}
+
+void pgd_workers_submit(struct pgd_workers *w, struct pgd_job *job)
+{
+	pthread_mutex_lock(&w->lock);
+	list_push(&w->queue, job);
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+}
+
+struct pgd_job *pgd_workers_done(struct pgd_workers *w)
+{
+	struct pgd_job *all;
+	uint64_t count;
+
+	/* reset the counter first: a job finishing after this is signalled anew */
+	if (read(w->efd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+		log_warn("workers: eventfd");
+	pthread_mutex_lock(&w->lock);
+	all = w->done.head;
+	w->done.head = w->done.tail = NULL;
+	pthread_mutex_unlock(&w->lock);
+	return all;
+}
+
+void pgd_workers_stop(struct pgd_workers *w)
+{
+	struct pgd_job *job;
+
+	pthread_mutex_lock(&w->lock);
+	w->stopping = true;
+	for (unsigned i = 0; i < w->n; i++)
+		if (w->running[i])
+			atomic_store(&w->running[i]->cancel, 1);
+	pthread_cond_broadcast(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+	for (unsigned i = 0; i < w->n; i++)
+		pthread_join(w->threads[i], NULL);
+	w->n = 0;
+	while ((job = list_pop(&w->queue))) {
+		job->err = -ECANCELED;
+		list_push(&w->done, job);
+	}
+}
+
+void pgd_workers_free(struct pgd_workers *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->wake);
+	close(w->efd);
+	free(w->threads);
+	free(w->running);
+	free(w);
+}
