@@ -185,9 +185,15 @@ $(BENCH_BIN): $(OBJ)/tests/bench/bench_scan.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
-bench: $(BENCH_BIN)
+$(BUILD)/bench/open_lat $(BUILD)/bench/floor_responder: $(BUILD)/bench/%: tests/bench/%.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $<
+
+bench: $(BENCH_BIN) $(DAEMON) $(CLI) $(BUILD)/bench/open_lat $(BUILD)/bench/floor_responder
 	$(Q)scripts/install-deps.sh build bench
 	$(Q)tests/bench/run_bench.sh $(BENCH_BIN) $(BUILD)/bench
+	$(Q)cp $(DAEMON) $(CLI) $(BUILD)/bench/
+	$(Q)tests/bench/bench_open.sh $(BUILD)/bench
 
 # ---- run, install ----
 # The main job: the daemon on its built-in configuration (enforce mode,

@@ -74,6 +74,15 @@ struct pgd_pending {
 	struct pgd_pending *prev, *next; /* unanswered ones, by deadline */
 };
 
+/* Filesystems without RWF_NOWAIT, remembered by device: tmpfs and ramfs
+ * have no disk to wait on and are read directly; others go to a worker. */
+#define NOWAIT_DEVS 64
+
+struct nowait_dev {
+	uint64_t dev;
+	bool memory;
+};
+
 struct loop {
 	struct pgd_daemon *d;
 	struct io_uring ring;
@@ -83,6 +92,8 @@ struct loop {
 	uint8_t *evbuf;
 	size_t evbuf_len;
 	bool fan_more;		/* events may be left unread */
+	struct nowait_dev no_nowait[NOWAIT_DEVS];
+	size_t n_no_nowait;
 	uint64_t ping_every_ns, next_ping_ns;
 };
 
@@ -368,33 +379,56 @@ static void reap_jobs(struct loop *l)
 
 /* ---- events ---- */
 
-/* tmpfs and ramfs have no RWF_NOWAIT, and no disk to wait on either */
-static bool memory_backed(int fd)
-{
-	struct statfs sfs;
+struct sniff_file {
+	struct loop *l;
+	int fd;
+	uint64_t dev;
+};
 
-	return fstatfs(fd, &sfs) == 0 &&
-	       (sfs.f_type == TMPFS_MAGIC || sfs.f_type == RAMFS_MAGIC);
+static const struct nowait_dev *no_nowait(struct loop *l, uint64_t dev)
+{
+	for (size_t i = 0; i < l->n_no_nowait; i++)
+		if (l->no_nowait[i].dev == dev)
+			return &l->no_nowait[i];
+	return NULL;
+}
+
+static bool memory_backed(struct loop *l, int fd, uint64_t dev)
+{
+	const struct nowait_dev *known = no_nowait(l, dev);
+	struct statfs sfs;
+	bool memory;
+
+	if (known)
+		return known->memory;
+	memory = fstatfs(fd, &sfs) == 0 &&
+		 (sfs.f_type == TMPFS_MAGIC || sfs.f_type == RAMFS_MAGIC);
+	if (l->n_no_nowait < NOWAIT_DEVS)
+		l->no_nowait[l->n_no_nowait++] = (struct nowait_dev){ dev, memory };
+	return memory;
 }
 
 /* A read that never waits for a disk: -EAGAIN when it would. */
 static ssize_t nowait_read(void *ctx, void *buf, size_t len, uint64_t off)
 {
+	struct sniff_file *f = ctx;
+	const struct nowait_dev *known = no_nowait(f->l, f->dev);
 	struct iovec iov = { .iov_base = buf, .iov_len = len };
-	int fd = *(int *)ctx;
 	ssize_t n;
 
+	if (!known) {
+		do
+			n = preadv2(f->fd, &iov, 1, (off_t)off, RWF_NOWAIT);
+		while (n < 0 && errno == EINTR);
+		if (n >= 0)
+			return n;
+		if (errno != EOPNOTSUPP)
+			return -errno;
+	}
+	if (!memory_backed(f->l, f->fd, f->dev))
+		return -EAGAIN; /* cannot tell whether it would wait: a worker reads it */
 	do
-		n = preadv2(fd, &iov, 1, (off_t)off, RWF_NOWAIT);
-	while (n < 0 && errno == EINTR);
-	if (n >= 0)
-		return n;
-	if (errno != EOPNOTSUPP)
-		return -errno;
-	if (!memory_backed(fd))
-		return -EAGAIN; /* a filesystem that cannot say: a worker reads it */
-	do
-		n = pread(fd, buf, len, (off_t)off);
+		n = pread(f->fd, buf, len, (off_t)off);
 	while (n < 0 && errno == EINTR);
 	return n < 0 ? -errno : n;
 }
@@ -461,8 +495,8 @@ static void handle_event(struct loop *l, const struct fanotify_event_metadata *m
 		answer_verdict(l, &ev, cached, PGD_CAUSE_CACHE);
 		return;
 	}
-	rc = pgd_classify(d->classifier, l->sniff, ev.key.size, nowait_read, &ev.fd,
-			  &candidate);
+	rc = pgd_classify(d->classifier, l->sniff, ev.key.size, nowait_read,
+			  &(struct sniff_file){ .l = l, .fd = ev.fd, .dev = ev.key.dev }, &candidate);
 	if (rc == -EAGAIN)
 		submit(l, &ev, true); /* not in the page cache: a worker reads it */
 	else if (rc < 0)

@@ -5,7 +5,6 @@
  *
  *   floor_responder PATH
  */
-#define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
