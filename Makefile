@@ -48,7 +48,7 @@ POLICY_SRC  := policy/builtin.c
 LIB_SRC     := $(SCANNER_SRC) $(POLICY_SRC)
 CLI_SRC     := $(sort $(wildcard cli/*.c))
 DAEMON_SRC  := $(sort $(wildcard daemon/*.c))
-DAEMON_LIBS := -luring -linih -lsystemd -lpthread
+DAEMON_LIBS := -luring -linih -lsystemd -lbpf -lelf -lz -lpthread
 UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
 POLICY_FILES := $(sort $(wildcard policy/allow/*.allow))
 
@@ -111,7 +111,20 @@ $(ADLIB): $(call daemon_objs,$(AOBJ))
 $(DAEMON): $(OBJ)/daemon/main.o $(DLIB) $(LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDHARDEN) -o $@ $^ $(LIBS) $(DAEMON_LIBS)
-$(OBJ)/daemon/%.o $(AOBJ)/daemon/%.o: INCS += -Idaemon
+$(OBJ)/daemon/%.o $(AOBJ)/daemon/%.o: INCS += -Idaemon -Ibpf -I$(BUILD)/bpf
+
+# ---- BPF: CO-RE object, embedded in the daemon as a skeleton ----
+BPF_OBJ  := $(BUILD)/bpf/pickleguard.bpf.o
+BPF_SKEL := $(BUILD)/bpf/pickleguard.skel.h
+BPF_ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+$(BPF_OBJ): bpf/pickleguard.bpf.c bpf/pg_proc.h bpf/pg_vmlinux.h | deps
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  BPF     $<")
+	$(Q)$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Ibpf \
+		-I/usr/include/$(shell $(CC) -dumpmachine) -c $< -o $@
+$(BPF_SKEL): $(BPF_OBJ)
+	$(Q)bpftool gen skeleton $< name pickleguard_bpf >$@
+$(OBJ)/daemon/attr_bpf.o $(AOBJ)/daemon/attr_bpf.o: $(BPF_SKEL)
 
 # ---- tests ----
 TEST_LIBS := -lcmocka $(LIBS) $(DAEMON_LIBS)
@@ -159,6 +172,7 @@ check-python:
 # as root, on tmpfs mounts of its own, with the sanitized daemon
 check-daemon: $(ADAEMON) $(CLI) $(UNIT)
 	$(Q)$(PYTHON) tests/daemon/test_daemon.py --daemon $(ADAEMON) --cli $(CLI) --unit $(UNIT)
+	$(Q)$(PYTHON) tests/daemon/test_attribution.py --daemon $(ADAEMON) --cli $(CLI) --unit $(UNIT)
 
 check-fuzz-corpus: $(REPLAY)
 	$(Q)$(REPLAY) tests/fuzz/corpus tests/fuzz/regressions tests/pickles/cases \
@@ -185,15 +199,17 @@ $(BENCH_BIN): $(OBJ)/tests/bench/bench_scan.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/bench/open_lat $(BUILD)/bench/floor_responder: $(BUILD)/bench/%: tests/bench/%.c
+BENCH_TOOLS := $(addprefix $(BUILD)/bench/,open_lat floor_responder fork_rate)
+$(BENCH_TOOLS): $(BUILD)/bench/%: tests/bench/%.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $<
 
-bench: $(BENCH_BIN) $(DAEMON) $(CLI) $(BUILD)/bench/open_lat $(BUILD)/bench/floor_responder
+bench: $(BENCH_BIN) $(DAEMON) $(CLI) $(BENCH_TOOLS)
 	$(Q)scripts/install-deps.sh build bench
 	$(Q)tests/bench/run_bench.sh $(BENCH_BIN) $(BUILD)/bench
 	$(Q)cp $(DAEMON) $(CLI) $(BUILD)/bench/
 	$(Q)tests/bench/bench_open.sh $(BUILD)/bench
+	$(Q)tests/bench/bench_probes.sh $(BUILD)/bench
 
 # ---- run, install ----
 # The main job: the daemon on its built-in configuration (enforce mode,

@@ -22,7 +22,7 @@
 #include <systemd/sd-journal.h>
 
 #include "log.h"
-#include "procinfo.h"
+#include "attr.h"
 #include "strbuf.h"
 
 #define AUDIT_QUEUE_MAX 65536
@@ -43,6 +43,8 @@ struct pgd_audit {
 	pthread_t thread;
 	struct pgd_stats *stats;
 	/* writer's own */
+	struct pgd_attr *attr;
+	struct pgd_who *who;
 	int fd;
 	struct sinks have;
 	bool warned;
@@ -59,9 +61,9 @@ const char *pgd_decision_name(enum pgd_decision d)
 
 static bool journal_wanted(const struct pgd_config *cfg)
 {
-	if (cfg->journal == PGD_JOURNAL_AUTO)
+	if (cfg->journal == PGD_AUTO)
 		return access("/run/systemd/journal/socket", F_OK) == 0;
-	return cfg->journal == PGD_JOURNAL_YES;
+	return cfg->journal == PGD_YES;
 }
 
 static int set_sinks(struct sinks *s, const struct pgd_config *cfg)
@@ -118,8 +120,8 @@ static void event_path(int fd, char *path, size_t len)
 	path[n > 0 ? n : 0] = '\0';
 }
 
-static void format_record(struct pg_strbuf *sb, const struct pgd_audit_rec *r,
-			  const char *path, const struct pgd_proc *proc)
+static void format_record(struct pgd_audit *a, struct pg_strbuf *sb,
+			  const struct pgd_audit_rec *r, const char *path)
 {
 	pg_sb_puts(sb, "{");
 	format_time(sb, &r->when);
@@ -135,13 +137,14 @@ static void format_record(struct pg_strbuf *sb, const struct pgd_audit_rec *r,
 		pg_sb_printf(sb, "\"scan_us\":%" PRIu64 ",%s,", r->res->scan_us, r->res->json);
 	else
 		pg_sb_puts(sb, "\"scan_us\":null,\"verdict\":null,\"format\":null,\"reasons\":[],");
-	pgd_proc_json(sb, proc);
+	pgd_who_json(a->attr, a->who, sb);
 	pg_sb_puts(sb, "}\n");
 }
 
 static void to_journal(const struct pgd_audit_rec *r, const char *path,
-		       const struct pgd_proc *proc, const struct pg_strbuf *line)
+		       const struct pgd_who *who, const struct pg_strbuf *line)
 {
+	const struct pgd_proc *proc = &who->self;
 	const char *verdict = r->res ? pg_verdict_name(r->res->verdict) : cause_names[r->cause];
 	int rc = sd_journal_send(
 		"MESSAGE=%s %s: %s (pid %d %s)", pgd_decision_name(r->decision), path,
@@ -152,7 +155,8 @@ static void to_journal(const struct pgd_audit_rec *r, const char *path,
 		"PICKLEGUARD_CAUSE=%s", cause_names[r->cause], "PICKLEGUARD_VERDICT=%s", verdict,
 		"PICKLEGUARD_PATH=%s", path, "PICKLEGUARD_PID=%d", (int)proc->pid,
 		"PICKLEGUARD_EXE=%s", proc->exe, "PICKLEGUARD_UID=%ld", proc->uid,
-		"PICKLEGUARD_CGROUP=%s", proc->cgroup, "PICKLEGUARD_RECORD=%.*s",
+		"PICKLEGUARD_CGROUP=%s", proc->cgroup, "PICKLEGUARD_UNIT=%s", who->cg.unit,
+		"PICKLEGUARD_CONTAINER_ID=%s", who->cg.container_id, "PICKLEGUARD_RECORD=%.*s",
 		(int)(line->len ? line->len - 1 : 0), line->ptr ? line->ptr : "", NULL);
 
 	if (rc < 0)
@@ -163,13 +167,12 @@ static void write_record(struct pgd_audit *a, struct pgd_audit_rec *r,
 			 struct pg_strbuf *line)
 {
 	char path[4096];
-	struct pgd_proc proc;
 	bool failed = false;
 
 	event_path(r->fd, path, sizeof(path));
-	pgd_proc_read(r->pid, r->pidfd, &proc);
+	pgd_attr_describe(a->attr, r->pid, r->pidfd, r->event_ns, a->who);
 	pg_sb_reset(line);
-	format_record(line, r, path, &proc);
+	format_record(a, line, r, path);
 	if (line->oom) {
 		failed = true;
 	} else {
@@ -177,7 +180,7 @@ static void write_record(struct pgd_audit *a, struct pgd_audit_rec *r,
 			failed = true;
 		if (a->have.journal) {
 			errno = 0;
-			to_journal(r, path, &proc, line);
+			to_journal(r, path, a->who, line);
 			failed |= errno != 0;
 		}
 	}
@@ -259,23 +262,27 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-struct pgd_audit *pgd_audit_start(const struct pgd_config *cfg,
+struct pgd_audit *pgd_audit_start(const struct pgd_config *cfg, struct pgd_attr *attr,
 				  struct pgd_stats *stats, char *err, size_t errlen)
 {
 	struct pgd_audit *a = calloc(1, sizeof(*a));
 	int rc;
 
-	if (!a || set_sinks(&a->have, cfg)) {
+	if (!a || !(a->who = malloc(sizeof(*a->who))) || set_sinks(&a->have, cfg)) {
 		snprintf(err, errlen, "out of memory");
+		if (a)
+			free(a->who);
 		free(a);
 		return NULL;
 	}
+	a->attr = attr;
 	a->stats = stats;
 	a->fd = -1;
 	/* opened here, before any filesystem is guarded: a bad path is an
 	 * error at start, not a warning later */
 	if (cfg->audit_file[0] && (a->fd = open_file(cfg->audit_file, err, errlen)) < 0) {
 		free(a->have.path);
+		free(a->who);
 		free(a);
 		return NULL;
 	}
@@ -287,6 +294,7 @@ struct pgd_audit *pgd_audit_start(const struct pgd_config *cfg,
 		if (a->fd >= 0)
 			close(a->fd);
 		free(a->have.path);
+		free(a->who);
 		free(a);
 		return NULL;
 	}
@@ -345,6 +353,7 @@ void pgd_audit_stop(struct pgd_audit *a)
 		close(a->fd);
 	free(a->have.path);
 	free(a->want.path);
+	free(a->who);
 	pthread_mutex_destroy(&a->lock);
 	pthread_cond_destroy(&a->wake);
 	free(a);

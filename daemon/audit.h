@@ -3,7 +3,7 @@
  * record to the audit queue, which never blocks: a full queue drops the
  * record and counts it.  One writer thread turns records into JSON Lines
  * (a file, appended one whole line per write) and journal entries with
- * structured fields, looking up the opener in /proc on the way.
+ * structured fields, describing the opener on the way (attr.h).
  */
 #ifndef PGD_AUDIT_H
 #define PGD_AUDIT_H
@@ -40,19 +40,22 @@ struct pgd_audit_rec {
 	pid_t pid;
 	int pidfd;		/* closed here when >= 0 */
 	struct pgd_key key;
+	uint64_t event_ns;	/* when the event was read, CLOCK_BOOTTIME */
 	uint64_t latency_us;	/* event read to answer */
 	struct pgd_audit_rec *next;
 };
 
 struct pgd_audit;
+struct pgd_attr;
 
-/* NULL with a message in err when the audit file cannot be opened. */
-struct pgd_audit *pgd_audit_start(const struct pgd_config *cfg,
+/* NULL with a message in err when the audit file cannot be opened.  The
+ * writer describes openers with attr (its own from then on). */
+struct pgd_audit *pgd_audit_start(const struct pgd_config *cfg, struct pgd_attr *attr,
 				  struct pgd_stats *stats, char *err, size_t errlen);
 /* Takes the record (and its fd, pidfd and result reference). */
 void pgd_audit_submit(struct pgd_audit *a, struct pgd_audit_rec *rec);
 /* Sinks from a new configuration; the file is reopened even when its
- * path is the same (log rotation).  Runs in the writer thread. */
+ * path is the same (log rotation), by the writer thread, soon. */
 void pgd_audit_reopen(struct pgd_audit *a, const struct pgd_config *cfg);
 /* Write what is queued, then stop. */
 void pgd_audit_stop(struct pgd_audit *a);

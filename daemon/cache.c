@@ -6,9 +6,12 @@
 #include "cache.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 struct entry {
 	struct pgd_key key;
@@ -40,11 +43,32 @@ static size_t bucket(const struct pgd_cache *c, const struct pgd_key *k)
 	return (size_t)(h ^ (h >> 29)) & c->mask;
 }
 
-static bool same(const struct pgd_key *a, const struct pgd_key *b)
+bool pgd_key_equal(const struct pgd_key *a, const struct pgd_key *b)
 {
 	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
 	       a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns &&
 	       a->btime_ns == b->btime_ns;
+}
+
+bool pgd_key_from_fd(int fd, struct pgd_key *k, bool *regular)
+{
+	struct statx stx;
+
+	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_SYNC_AS_STAT,
+		  STATX_BASIC_STATS | STATX_BTIME, &stx))
+		return false;
+	*k = (struct pgd_key){
+		.dev = makedev(stx.stx_dev_major, stx.stx_dev_minor),
+		.ino = stx.stx_ino,
+		.size = stx.stx_size,
+		.mtime_ns = stx.stx_mtime.tv_sec * 1000000000LL + stx.stx_mtime.tv_nsec,
+		.ctime_ns = stx.stx_ctime.tv_sec * 1000000000LL + stx.stx_ctime.tv_nsec,
+		.btime_ns = (stx.stx_mask & STATX_BTIME)
+				    ? stx.stx_btime.tv_sec * 1000000000LL + stx.stx_btime.tv_nsec
+				    : 0,
+	};
+	*regular = S_ISREG(stx.stx_mode);
+	return true;
 }
 
 struct pgd_cache *pgd_cache_new(size_t max_entries, size_t max_bytes)
@@ -108,7 +132,7 @@ static void drop(struct pgd_cache *c, struct entry *e)
 struct pgd_result *pgd_cache_get(struct pgd_cache *c, const struct pgd_key *k)
 {
 	for (struct entry *e = c->buckets[bucket(c, k)]; e; e = e->chain)
-		if (same(&e->key, k)) {
+		if (pgd_key_equal(&e->key, k)) {
 			unlink_lru(c, e);
 			push_newest(c, e);
 			return e->res;
@@ -126,7 +150,7 @@ int pgd_cache_put(struct pgd_cache *c, const struct pgd_key *k,
 	if (!c->max_entries || bytes > c->max_bytes)
 		return 0;
 	for (e = c->buckets[bucket(c, k)]; e; e = e->chain)
-		if (same(&e->key, k)) {
+		if (pgd_key_equal(&e->key, k)) {
 			drop(c, e);
 			break;
 		}

@@ -11,6 +11,7 @@
 #ifndef PGD_CACHE_H
 #define PGD_CACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,10 @@ struct pgd_key {
 	uint64_t dev, ino, size;
 	int64_t mtime_ns, ctime_ns, btime_ns;
 };
+
+/* The key of an open file; false if statx fails.  *regular: a regular file. */
+bool pgd_key_from_fd(int fd, struct pgd_key *k, bool *regular);
+bool pgd_key_equal(const struct pgd_key *a, const struct pgd_key *b);
 
 struct pgd_cache;
 

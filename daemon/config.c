@@ -145,6 +145,19 @@ static bool parse_fallback(const char *v, enum pgd_fallback *out)
 	return true;
 }
 
+static bool parse_auto(const char *v, enum pgd_auto *out)
+{
+	bool b;
+
+	if (!strcmp(v, "auto"))
+		*out = PGD_AUTO;
+	else if (parse_bool(v, &b))
+		*out = b ? PGD_YES : PGD_NO;
+	else
+		return false;
+	return true;
+}
+
 static bool parse_mode(const char *v, enum pgd_mode *out)
 {
 	if (!strcmp(v, "enforce"))
@@ -201,14 +214,11 @@ static int handler(void *user, const char *section, const char *name,
 	} else if (KEY("audit", "file")) {
 		oom = set_str(&c->audit_file, value);
 	} else if (KEY("audit", "journal")) {
-		bool b;
-
-		if (!strcmp(value, "auto"))
-			c->journal = PGD_JOURNAL_AUTO;
-		else if (parse_bool(value, &b))
-			c->journal = b ? PGD_JOURNAL_YES : PGD_JOURNAL_NO;
-		else
+		if (!parse_auto(value, &c->journal))
 			return BAD("journal must be yes, no or auto, not '%s'", value);
+	} else if (KEY("process", "bpf")) {
+		if (!parse_auto(value, &c->bpf))
+			return BAD("bpf must be yes, no or auto, not '%s'", value);
 	} else if (KEY("audit", "log")) {
 		if (!strcmp(value, "denied"))
 			c->log = PGD_LOG_DENIED;
@@ -343,6 +353,8 @@ static int apply_overrides(struct pgd_config *c, const struct pgd_overrides *ov,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	if (ov->no_bpf)
+		c->bpf = PGD_NO;
 	if (ov->control_socket) {
 		char *lock = malloc(strlen(ov->control_socket) + sizeof(".lock"));
 

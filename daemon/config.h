@@ -23,7 +23,8 @@ enum pgd_mode { PGD_ENFORCE, PGD_AUDIT };
 /* What a deadline, a full backlog or an unreadable file gets. */
 enum pgd_fallback { PGD_FALLBACK_DEFAULT, PGD_FALLBACK_ALLOW, PGD_FALLBACK_DENY };
 
-enum pgd_journal { PGD_JOURNAL_AUTO, PGD_JOURNAL_YES, PGD_JOURNAL_NO };
+/* journald sink; BPF process probes.  auto: when available. */
+enum pgd_auto { PGD_AUTO, PGD_YES, PGD_NO };
 
 /* Which decisions get an audit record. */
 enum pgd_log { PGD_LOG_DENIED, PGD_LOG_MODEL, PGD_LOG_ALL };
@@ -40,6 +41,7 @@ struct pgd_overrides {
 	struct pgd_strv profiles;
 	const char *log_file;
 	const char *control_socket; /* and its lock next to it: "<socket>.lock" */
+	bool no_bpf;
 };
 
 struct pgd_config {
@@ -53,7 +55,8 @@ struct pgd_config {
 	enum pgd_fallback on_timeout, on_error;
 	unsigned workers, backlog, cache_entries;
 	char *audit_file;	/* "" for none */
-	enum pgd_journal journal;
+	enum pgd_auto journal;
+	enum pgd_auto bpf;	/* process attribution from BPF probes */
 	enum pgd_log log;
 	char *control_socket, *lock_file;
 	/* built from the above */

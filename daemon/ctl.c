@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "attr.h"
 #include "audit.h"
 #include "daemon.h"
 #include "log.h"
@@ -67,12 +68,13 @@ static void status_json(struct pgd_daemon *d, struct pg_strbuf *sb)
 		     pgd_mode_name(cfg->mode));
 	pg_sb_json_str(sb, cfg->source);
 	pg_sb_printf(sb, ",\"reloads\":%" PRIu64 ",\"uptime_s\":%" PRIu64
-		     ",\"pidfd\":%s,\"attribution\":\"proc\",\"ignore_marks\":%s"
+		     ",\"pidfd\":%s,\"attribution\":\"%s\",\"ignore_marks\":%s"
 		     ",\"scan_timeout_ms\":%" PRIu64 ",\"workers\":%u,\"backlog\":%" PRIu64
 		     ",\"backlog_max\":%u,\"cache_entries\":%" PRIu64 ",\"cache_max\":%u"
 		     ",\"guarded\":[",
 		     d->reloads_done, mono_s() - d->started_ns / 1000000000u,
-		     d->pidfd_events ? "true" : "false", cfg->ignore_marks ? "true" : "false",
+		     d->pidfd_events ? "true" : "false", pgd_attr_source(d->attr),
+		     cfg->ignore_marks ? "true" : "false",
 		     cfg->scan_timeout_ms, cfg->workers, pgd_read(&d->stats.backlog),
 		     cfg->backlog, pgd_read(&d->stats.cache_entries), cfg->cache_entries);
 	for (size_t i = 0; i < d->n_shown_mounts; i++) {
@@ -93,8 +95,12 @@ static void status_text(struct pgd_daemon *d, struct pg_strbuf *sb)
 
 	pg_sb_printf(sb, "pickleguardd %d: %s mode, configuration %s\n", (int)d->self,
 		     pgd_mode_name(cfg->mode), cfg->source);
-	pg_sb_printf(sb, "attribution: /proc%s\n",
-		     d->pidfd_events ? " (pid checked with the event's pidfd)" : "");
+	if (!strcmp(pgd_attr_source(d->attr), "bpf"))
+		pg_sb_puts(sb, "attribution: bpf (process probes)\n");
+	else
+		pg_sb_printf(sb, "attribution: /proc%s; %s\n",
+			     d->pidfd_events ? " (pids checked with the events' pidfds)" : "",
+			     d->attr_note);
 	pg_sb_printf(sb, "backlog: %" PRIu64 " of %u; cache: %" PRIu64 " of %u verdicts\n",
 		     pgd_read(&d->stats.backlog), cfg->backlog,
 		     pgd_read(&d->stats.cache_entries), cfg->cache_entries);

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "stats.h"
 
+struct pgd_attr;
 struct pgd_audit;
 struct pgd_cache;
 struct pgd_ctl;
@@ -37,6 +38,8 @@ struct pgd_daemon {
 	pid_t self;
 	uint64_t started_ns;		/* CLOCK_MONOTONIC */
 	bool pidfd_events;		/* events carry a pidfd */
+	struct pgd_attr *attr;		/* the audit writer's once started */
+	char attr_note[256];		/* why BPF is not the source, if not */
 	int fan;
 	int reload_efd;			/* loop -> control: SIGHUP came */
 	int swap_efd;			/* control -> loop: a new config is ready */

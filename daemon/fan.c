@@ -16,16 +16,16 @@
 #define FAN_MARK_IGNORE 0x00000400
 #endif
 
-int fan_open(bool *pidfd)
+int fan_open(bool want_pidfd, bool *pidfd)
 {
 	/* event fds: read-only, no atime updates, never our controlling tty */
 	unsigned event_flags = O_RDONLY | O_LARGEFILE | O_CLOEXEC | O_NOATIME;
 	unsigned flags = FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK |
 			 FAN_UNLIMITED_QUEUE | FAN_UNLIMITED_MARKS;
-	int fan = fanotify_init(flags | FAN_REPORT_PIDFD, event_flags);
+	int fan = want_pidfd ? fanotify_init(flags | FAN_REPORT_PIDFD, event_flags) : -1;
 
 	*pidfd = fan >= 0;
-	if (fan < 0 && errno == EINVAL)
+	if (fan < 0 && (!want_pidfd || errno == EINVAL))
 		fan = fanotify_init(flags, event_flags);
 	return fan;
 }

@@ -10,9 +10,11 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-/* A group for permission events.  *pidfd tells whether events carry a
- * pidfd of the opener (FAN_REPORT_PIDFD, Linux 5.15+).  -1 on failure. */
-int fan_open(bool *pidfd);
+/* A group for permission events.  With want_pidfd, events carry a pidfd
+ * of the opener when the kernel can (FAN_REPORT_PIDFD, Linux 5.15+; it
+ * costs each event a file, so only when attribution needs it); *pidfd
+ * says whether they do.  -1 on failure. */
+int fan_open(bool want_pidfd, bool *pidfd);
 /* Guard the whole filesystem under path (FAN_MARK_FILESYSTEM). */
 int fan_mark_fs(int fan, const char *path);
 int fan_unmark_fs(int fan, const char *path);

@@ -40,7 +40,7 @@
 #include "fan.h"
 #include "log.h"
 #include "mounts.h"
-#include "procinfo.h"
+#include "attr.h"
 #include "workers.h"
 
 #ifndef FAN_EVENT_INFO_TYPE_PIDFD
@@ -61,7 +61,7 @@ struct event {
 	int fd;
 	pid_t pid;
 	int pidfd;
-	uint64_t read_ns;
+	uint64_t read_ns; /* CLOCK_BOOTTIME */
 	struct pgd_key key;
 };
 
@@ -97,11 +97,13 @@ struct loop {
 	uint64_t ping_every_ns, next_ping_ns;
 };
 
-static uint64_t mono_ns(void)
+/* CLOCK_BOOTTIME: the clock of process start times, so that an event's
+ * time tells whether a process at its pid started after it (attr.h). */
+static uint64_t now_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
@@ -162,7 +164,8 @@ static void finish(struct loop *l, struct event *ev, enum pgd_decision dec,
 		rec->pid = ev->pid;
 		rec->pidfd = ev->pidfd;
 		rec->key = ev->key;
-		rec->latency_us = (mono_ns() - ev->read_ns) / 1000u;
+		rec->event_ns = ev->read_ns;
+		rec->latency_us = (now_ns() - ev->read_ns) / 1000u;
 		pgd_audit_submit(l->d->audit, rec);
 	} else {
 		if (recorded(cfg, dec, cause))
@@ -202,32 +205,6 @@ static void answer_verdict(struct loop *l, struct event *ev, struct pgd_result *
 	}
 }
 
-static bool stat_key(int fd, struct pgd_key *k, bool *regular)
-{
-	struct statx stx;
-
-	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_SYNC_AS_STAT,
-		  STATX_BASIC_STATS | STATX_BTIME, &stx))
-		return false;
-	*k = (struct pgd_key){
-		.dev = makedev(stx.stx_dev_major, stx.stx_dev_minor),
-		.ino = stx.stx_ino,
-		.size = stx.stx_size,
-		.mtime_ns = stx.stx_mtime.tv_sec * 1000000000LL + stx.stx_mtime.tv_nsec,
-		.ctime_ns = stx.stx_ctime.tv_sec * 1000000000LL + stx.stx_ctime.tv_nsec,
-		.btime_ns = (stx.stx_mask & STATX_BTIME)
-				    ? stx.stx_btime.tv_sec * 1000000000LL + stx.stx_btime.tv_nsec
-				    : 0,
-	};
-	*regular = S_ISREG(stx.stx_mode);
-	return true;
-}
-
-static bool same_key(const struct pgd_key *a, const struct pgd_key *b)
-{
-	return !memcmp(a, b, sizeof(*a));
-}
-
 /* Not a model: allowed, and with ignore marks on, never asked about again
  * until it changes.  A change between the sniff and the mark would have
  * cleared a mark that was not there yet, so the file is looked at again
@@ -241,7 +218,7 @@ static void answer_not_model(struct loop *l, struct event *ev)
 	pgd_count(&d->stats.not_model);
 	respond(l, ev, PGD_ALLOW);
 	if (d->cfg->ignore_marks && fan_ignore(d->fan, ev->fd) == 0) {
-		if (!stat_key(ev->fd, &now, &regular) || !same_key(&now, &ev->key))
+		if (!pgd_key_from_fd(ev->fd, &now, &regular) || !pgd_key_equal(&now, &ev->key))
 			fan_unignore(d->fan, ev->fd);
 		else
 			pgd_count(&d->stats.ignore_marks);
@@ -455,7 +432,7 @@ static void handle_event(struct loop *l, const struct fanotify_event_metadata *m
 {
 	struct pgd_daemon *d = l->d;
 	struct event ev = { .fd = md->fd, .pid = md->pid, .pidfd = event_pidfd(md),
-			    .read_ns = mono_ns() };
+			    .read_ns = now_ns() };
 	struct pgd_result *cached;
 	bool regular, candidate;
 	int rc;
@@ -480,7 +457,7 @@ static void handle_event(struct loop *l, const struct fanotify_event_metadata *m
 			close(ev.pidfd);
 		return;
 	}
-	if (!stat_key(ev.fd, &ev.key, &regular)) {
+	if (!pgd_key_from_fd(ev.fd, &ev.key, &regular)) {
 		pgd_count(&d->stats.errors);
 		answer(l, &ev, by_fallback(d->cfg, d->cfg->on_error), PGD_CAUSE_ERROR, NULL,
 		       false);
@@ -767,7 +744,7 @@ static void turn(struct loop *l)
 {
 	struct __kernel_timespec ts;
 	struct io_uring_cqe *cqe;
-	uint64_t now = mono_ns(), wait = wait_ns(l, now);
+	uint64_t now = now_ns(), wait = wait_ns(l, now);
 	unsigned head, seen = 0;
 	int rc;
 
@@ -788,7 +765,7 @@ static void turn(struct loop *l)
 	io_uring_cq_advance(&l->ring, seen);
 	if (l->fan_more)
 		read_events(l);
-	now = mono_ns();
+	now = now_ns();
 	expire(l, now);
 	ping(l, now);
 }

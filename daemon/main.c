@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "attr.h"
 #include "audit.h"
 #include "cache.h"
 #include "daemon.h"
@@ -42,6 +43,7 @@ static const char usage[] =
 	"  -p, --profile NAME  allowlist profile (repeatable; see pickleguard scan --help)\n"
 	"  -l, --log FILE      audit records to FILE (JSON Lines)\n"
 	"  -s, --socket PATH   control socket (its lock: PATH.lock)\n"
+	"      --no-bpf        attribute openers from /proc, without BPF probes\n"
 	"  -f, --foreground    stay in the foreground, messages on stderr\n"
 	"  -n, --check         check the configuration and exit\n"
 	"      --print-config  print the built-in configuration and exit\n"
@@ -77,6 +79,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "check", no_argument, NULL, 'n' },
 		{ "print-config", no_argument, NULL, 'P' },
+		{ "no-bpf", no_argument, NULL, 'B' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -100,6 +103,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'f': o->foreground = true; break;
 		case 'n': o->check = true; break;
 		case 'P': o->print_config = true; break;
+		case 'B': o->ov.no_bpf = true; break;
 		case 'v': o->verbose = true; break;
 		case 'h':
 			fputs(usage, stdout);
@@ -202,7 +206,20 @@ static int start(struct pgd_daemon *d)
 {
 	char err[1024];
 
-	if ((d->fan = fan_open(&d->pidfd_events)) < 0) {
+	/* the probes first: the group reports pidfds only if they are missing */
+	if (!(d->attr = pgd_attr_open(d->cfg->bpf != PGD_NO, d->attr_note,
+				      sizeof(d->attr_note)))) {
+		log_warnx("out of memory");
+		return -1;
+	}
+	if (strcmp(pgd_attr_source(d->attr), "bpf")) {
+		if (d->cfg->bpf == PGD_YES) {
+			log_warnx("bpf = yes: %s", d->attr_note);
+			return -1;
+		}
+		log_info("attribution from /proc: %s", d->attr_note);
+	}
+	if ((d->fan = fan_open(pgd_attr_wants_pidfd(d->attr), &d->pidfd_events)) < 0) {
 		log_warn("fanotify_init (pickleguardd needs CAP_SYS_ADMIN)");
 		return -1;
 	}
@@ -212,7 +229,7 @@ static int start(struct pgd_daemon *d)
 		log_warn("eventfd");
 		return -1;
 	}
-	if (!(d->audit = pgd_audit_start(d->cfg, &d->stats, err, sizeof(err)))) {
+	if (!(d->audit = pgd_audit_start(d->cfg, d->attr, &d->stats, err, sizeof(err)))) {
 		log_warnx("audit: %s", err);
 		return -1;
 	}
@@ -288,8 +305,9 @@ int main(int argc, char **argv)
 	pthread_cond_init(&d.applied, NULL);
 	rc = start(&d) == 0 ? 0 : 1;
 	if (!rc) {
-		log_info("%s mode, configuration %s, %s", pgd_mode_name(d.cfg->mode), d.cfg->source,
-			 d.pidfd_events ? "openers checked by pidfd" : "no pidfds");
+		log_info("%s mode, configuration %s, openers from %s%s", pgd_mode_name(d.cfg->mode),
+			 d.cfg->source, pgd_attr_source(d.attr),
+			 d.pidfd_events ? " (checked by pidfd)" : "");
 		rc = pgd_guard_run(&d) == 0 ? 0 : 1;
 	}
 	/* the group first: from here the kernel lets every open through */
@@ -302,6 +320,7 @@ int main(int argc, char **argv)
 		pgd_workers_free(d.workers);
 	}
 	pgd_audit_stop(d.audit);
+	pgd_attr_close(d.attr);
 	pgd_mounts_free(d.mounts);
 	pgd_cache_free(d.cache);
 	pg_classifier_free(d.classifier);

@@ -3,14 +3,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-/* Read a small /proc file; returns bytes read or -1. */
+/* Read a small /proc file; bytes read or -1. */
 static ssize_t read_proc(pid_t pid, const char *name, char *buf, size_t len)
 {
 	char path[64];
@@ -29,6 +27,47 @@ static ssize_t read_proc(pid_t pid, const char *name, char *buf, size_t len)
 	return n;
 }
 
+uint64_t pgd_proc_tick_ns(void)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+
+	return 1000000000u / (uint64_t)(hz > 0 ? hz : 100);
+}
+
+/* Fields of /proc/PID/stat after the comm, which may hold spaces and ')'. */
+static bool read_stat(pid_t pid, pid_t *ppid, uint64_t *start_ns)
+{
+	char buf[1024], *p;
+	unsigned long long start_ticks;
+	int pp;
+
+	if (read_proc(pid, "stat", buf, sizeof(buf)) < 0 || !(p = strrchr(buf, ')')))
+		return false;
+	/* ") S ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
+	 *  utime stime cutime cstime priority nice threads itrealvalue starttime" */
+	if (sscanf(p + 1, " %*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d"
+			  " %*d %*d %llu", &pp, &start_ticks) != 2)
+		return false;
+	*ppid = pp;
+	*start_ns = start_ticks * pgd_proc_tick_ns();
+	return true;
+}
+
+bool pgd_proc_cgroup(pid_t pid, char *path, size_t len)
+{
+	char buf[8192], *save = NULL;
+
+	if (read_proc(pid, "cgroup", buf, sizeof(buf)) < 0)
+		return false;
+	/* on hybrid hosts the v1 lines come first; v2 is "0::" */
+	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (!strncmp(line, "0::", 3)) {
+			snprintf(path, len, "%s", line + 3);
+			return true;
+		}
+	return false;
+}
+
 static void read_ids(pid_t pid, struct pgd_proc *p)
 {
 	char buf[4096], *line;
@@ -39,74 +78,37 @@ static void read_ids(pid_t pid, struct pgd_proc *p)
 		sscanf(line, "\nUid: %ld %ld", &p->uid, &p->euid);
 	if ((line = strstr(buf, "\nGid:")))
 		sscanf(line, "\nGid: %ld", &p->gid);
+	if (read_proc(pid, "loginuid", buf, sizeof(buf)) > 0) {
+		unsigned long v = strtoul(buf, NULL, 10);
+
+		p->loginuid = v == 4294967295UL ? -1 : (long)v;
+	}
 }
 
-/* The cgroup2 path ("0::/..." line); on hybrid hosts the v1 lines precede it. */
-static void read_cgroup(pid_t pid, struct pgd_proc *p)
+int pgd_proc_read(pid_t pid, struct pgd_proc *p)
 {
-	char buf[8192], *save = NULL;
-
-	if (read_proc(pid, "cgroup", buf, sizeof(buf)) < 0)
-		return;
-	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		if (!strncmp(line, "0::", 3)) {
-			snprintf(p->cgroup, sizeof(p->cgroup), "%s", line + 3);
-			return;
-		}
-}
-
-static void forget(struct pgd_proc *p, const char *why)
-{
-	/* what was read may be another process's by now */
-	p->comm[0] = p->exe[0] = p->cgroup[0] = '\0';
-	p->uid = p->euid = p->gid = -1;
-	p->verified = false;
-	p->unverified = why;
-}
-
-void pgd_proc_read(pid_t pid, int pidfd, struct pgd_proc *p)
-{
-	char path[64];
+	char path[64], args[PGD_ARGS_MAX + 2];
 	ssize_t n;
 
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;
-	p->uid = p->euid = p->gid = -1;
-	if (pidfd == PGD_PIDFD_EXITED) {
-		forget(p, "the opener had exited when the event was read");
-		return;
-	}
+	p->uid = p->euid = p->gid = p->loginuid = -1;
+	p->origin = "proc";
+	if (!read_stat(pid, &p->ppid, &p->start_ns))
+		return -1;
 	if ((n = read_proc(pid, "comm", p->comm, sizeof(p->comm))) > 0 &&
 	    p->comm[n - 1] == '\n')
 		p->comm[n - 1] = '\0';
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
 	n = readlink(path, p->exe, sizeof(p->exe) - 1);
 	p->exe[n > 0 ? n : 0] = '\0';
+	/* one byte more than kept, to tell a truncation */
+	if ((n = read_proc(pid, "cmdline", args, sizeof(args))) > 0) {
+		p->args_truncated = n > PGD_ARGS_MAX;
+		p->args_len = (size_t)(n > PGD_ARGS_MAX ? PGD_ARGS_MAX : n);
+		memcpy(p->args, args, p->args_len);
+	}
 	read_ids(pid, p);
-	read_cgroup(pid, p);
-	if (pidfd < 0) {
-		p->unverified = "no pidfd from the kernel: the pid may have been reused";
-		return;
-	}
-	/* a live pidfd after the reads: the pid was the opener's throughout */
-	p->verified = syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0;
-	if (!p->verified)
-		forget(p, "the opener exited before its details were read");
-}
-
-void pgd_proc_json(struct pg_strbuf *sb, const struct pgd_proc *p)
-{
-	pg_sb_printf(sb, "\"process\":{\"pid\":%d,\"comm\":", (int)p->pid);
-	pg_sb_json_bytes(sb, p->comm, strlen(p->comm));
-	pg_sb_puts(sb, ",\"exe\":");
-	pg_sb_json_bytes(sb, p->exe, strlen(p->exe));
-	pg_sb_printf(sb, ",\"uid\":%ld,\"euid\":%ld,\"gid\":%ld,\"cgroup\":", p->uid,
-		     p->euid, p->gid);
-	pg_sb_json_bytes(sb, p->cgroup, strlen(p->cgroup));
-	pg_sb_printf(sb, ",\"source\":\"proc\",\"verified\":%s", p->verified ? "true" : "false");
-	if (!p->verified) {
-		pg_sb_puts(sb, ",\"unverified\":");
-		pg_sb_json_str(sb, p->unverified);
-	}
-	pg_sb_puts(sb, "}");
+	pgd_proc_cgroup(pid, p->cgroup, sizeof(p->cgroup));
+	return 0;
 }

@@ -11,6 +11,7 @@ however a test ends.
 import ctypes
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -252,3 +253,54 @@ def python_load(path, marker_dir):
 def cat(path):
     r = subprocess.run(["cat", path], capture_output=True, timeout=60)
     return r.returncode, r.stderr.decode(errors="replace")
+
+
+def can_run():
+    if os.geteuid() != 0:
+        return "needs root"
+    if not shutil.which("mount"):
+        return "needs mount(8)"
+    return None
+
+
+def run_tests(tests):
+    """The command line of a test file: --daemon --cli --unit [TEST...];
+    one line per test, exit status 1 if any failed."""
+    import argparse
+    import traceback
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--daemon", required=True)
+    ap.add_argument("--cli", required=True)
+    ap.add_argument("--unit", required=True)
+    ap.add_argument("tests", nargs="*")
+    args = ap.parse_args()
+    daemon, cli = os.path.abspath(args.daemon), os.path.abspath(args.cli)
+    chosen = [t for t in tests if not args.tests or t.__name__ in args.tests]
+    name = os.path.basename(sys.argv[0])
+    # finally blocks (unmount, kill) run on SIGTERM too
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
+    why = can_run()
+    if why:
+        print("%s: SKIPPED (%s)" % (name, why))
+        sys.exit(1 if os.environ.get("PGD_TESTS_REQUIRED") == "1" else 0)
+    failed = 0
+    for t in chosen:
+        sb = Sandbox(daemon, cli)
+        sb.unit = os.path.abspath(args.unit)
+        t0 = time.monotonic()
+        try:
+            t(sb)
+            sb.stop()
+            print("ok   %-34s %6.2f s" % (t.__name__, time.monotonic() - t0))
+        except Failure as e:
+            failed += 1
+            print("FAIL %-34s %s" % (t.__name__, e))
+            print("     daemon log: " + sb.log_text().replace("\n", "\n     "))
+        except Exception:
+            failed += 1
+            print("FAIL %-34s" % t.__name__)
+            traceback.print_exc()
+        finally:
+            sb.close()
+    print("%s: %d tests, %d failed" % (name, len(chosen), failed))
+    sys.exit(1 if failed else 0)

@@ -14,7 +14,6 @@ import errno
 import json
 import os
 import pickle
-import shutil
 import signal
 import subprocess
 import sys
@@ -25,7 +24,7 @@ import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (Failure, Sandbox, cat, check, fixture, python_load,  # noqa: E402
-                     try_open, wait_for)
+                     run_tests, try_open, wait_for)
 
 CLEAN = pickle.dumps({"weights": [0.5, 1.5], "name": "tiny"}, protocol=2)
 EVIL = b"cpgtest_marker\nfire\n(S'evil'\ntR."
@@ -423,55 +422,8 @@ TESTS = [test_startup, test_enforce, test_audit_mode, test_cache, test_ignore_ma
          test_config_on_guarded_mount, test_systemd_unit, test_many_opens]
 
 
-def can_run():
-    if os.geteuid() != 0:
-        return "needs root"
-    if not shutil.which("mount"):
-        return "needs mount(8)"
-    return None
-
-
 def main():
-    import argparse
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--daemon", required=True)
-    ap.add_argument("--cli", required=True)
-    ap.add_argument("--unit", required=True)
-    ap.add_argument("tests", nargs="*")
-    args = ap.parse_args()
-    daemon, cli = os.path.abspath(args.daemon), os.path.abspath(args.cli)
-    wanted = set(args.tests)
-    # finally blocks (unmount, kill) run on SIGTERM too
-    signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
-    why = can_run()
-    if why:
-        print("test_daemon: SKIPPED (%s)" % why)
-        sys.exit(1 if os.environ.get("PGD_TESTS_REQUIRED") == "1" else 0)
-    failed = 0
-    for t in TESTS:
-        if wanted and t.__name__ not in wanted:
-            continue
-        sb = Sandbox(daemon, cli)
-        sb.unit = os.path.abspath(args.unit)
-        t0 = time.monotonic()
-        try:
-            t(sb)
-            sb.stop()
-            print("ok   %-32s %6.2f s" % (t.__name__, time.monotonic() - t0))
-        except Failure as e:
-            failed += 1
-            print("FAIL %-32s %s" % (t.__name__, e))
-            print("     daemon log: " + sb.log_text().replace("\n", "\n     "))
-        except Exception:
-            failed += 1
-            import traceback
-            print("FAIL %-32s" % t.__name__)
-            traceback.print_exc()
-        finally:
-            sb.close()
-    print("test_daemon: %d tests, %d failed" % (len([t for t in TESTS if not wanted or
-                                                     t.__name__ in wanted]), failed))
-    sys.exit(1 if failed else 0)
+    run_tests(TESTS)
 
 
 if __name__ == "__main__":

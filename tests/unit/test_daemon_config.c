@@ -92,7 +92,7 @@ static void test_values(void **state)
 	assert_int_equal(c->backlog, 7);
 	assert_int_equal(c->cache_entries, 0);
 	assert_string_equal(c->audit_file, "");
-	assert_int_equal(c->journal, PGD_JOURNAL_NO);
+	assert_int_equal(c->journal, PGD_NO);
 	assert_int_equal(c->log, PGD_LOG_ALL);
 	assert_true(pg_allowlist_contains(c->allow, "mymod", 5, "Thing", 5));
 	assert_true(pg_allowlist_contains(c->allow, "sklearn.tree._classes", 21,
