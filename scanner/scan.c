@@ -541,33 +541,19 @@ static int scan_unknown(struct pg_scan_ctx *ctx, const struct pg_reader *rd,
 	return scan_raw(ctx, rd, member, depth, format);
 }
 
-int pg_scan_any(struct pg_scan_ctx *ctx, const struct pg_reader *rd,
-		const char *member, unsigned depth, const char **format)
+/* Data whose first bytes say format f (never tar). */
+static int scan_format(struct pg_scan_ctx *ctx, const struct pg_reader *rd, enum pg_format f,
+		       const uint8_t *head, size_t n, const char *member, unsigned depth,
+		       const char **format)
 {
-	uint8_t head[PG_SNIFF_HEAD];
-	size_t n = rd->size < sizeof(head) ? (size_t)rd->size : sizeof(head);
-	enum pg_format f;
 	int rc;
 
-	*format = "unknown";
-	if (depth > ctx->cfg->limits.max_depth)
-		return pg_ctx_reason(ctx, PG_REASON_LIMIT, 0, member,
-				     "containers nested deeper than max_depth (%u)",
-				     ctx->cfg->limits.max_depth);
-	if (!rd->size)
-		return 0;
-	if (pg_ctx_pread(ctx, rd, head, n, 0))
-		return 0;
-	f = pg_sniff(head, n, rd->size);
 	*format = pg_format_name(f);
 	switch (f) {
 	case PG_FMT_ZIP:
 		return pg_scan_zip(ctx, rd, member, depth, format);
 	case PG_FMT_NPY:
 		rc = pg_scan_npy(ctx, rd, member, depth);
-		break;
-	case PG_FMT_TAR:
-		rc = pg_scan_tar(ctx, rd, member, depth, format);
 		break;
 	case PG_FMT_7Z:
 		rc = pg_ctx_reason(ctx, PG_REASON_UNSUPPORTED, 0, member,
@@ -601,6 +587,35 @@ int pg_scan_any(struct pg_scan_ctx *ctx, const struct pg_reader *rd,
 		rc = pg_scan_zip(ctx, rd, member, depth, &zip_format);
 	}
 	return rc;
+}
+
+int pg_scan_any(struct pg_scan_ctx *ctx, const struct pg_reader *rd,
+		const char *member, unsigned depth, const char **format)
+{
+	uint8_t head[PG_SNIFF_HEAD];
+	size_t n = rd->size < sizeof(head) ? (size_t)rd->size : sizeof(head);
+	const char *other;
+	enum pg_format f;
+	int rc;
+
+	*format = "unknown";
+	if (depth > ctx->cfg->limits.max_depth)
+		return pg_ctx_reason(ctx, PG_REASON_LIMIT, 0, member,
+				     "containers nested deeper than max_depth (%u)",
+				     ctx->cfg->limits.max_depth);
+	if (!rd->size)
+		return 0;
+	if (pg_ctx_pread(ctx, rd, head, n, 0))
+		return 0;
+	if ((f = pg_sniff(head, n, rd->size)) != PG_FMT_TAR)
+		return scan_format(ctx, rd, f, head, n, member, depth, format);
+	/* tarfile reads a tar; every other reader reads what the header's
+	 * first bytes (a member name) look like to it */
+	rc = pg_scan_tar(ctx, rd, member, depth, format);
+	if (rc < 0)
+		return rc;
+	return scan_format(ctx, rd, pg_sniff_magic(head, n, rd->size), head, n, member, depth,
+			   &other);
 }
 
 struct pg_classifier {

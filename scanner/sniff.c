@@ -5,6 +5,7 @@
  * pickle emulator, which decides whether they are a pickle at all.
  */
 #include "sniff.h"
+#include "tarhdr.h"
 
 #include <string.h>
 
@@ -74,22 +75,6 @@ static bool safetensors(const uint8_t *h, size_t n, uint64_t size)
 }
 
 /* ustar / GNU tar: the magic at offset 257 and a valid header checksum. */
-static bool tar(const uint8_t *h, size_t n)
-{
-	unsigned sum = 0, stored = 0;
-	size_t i;
-
-	if (n < 512 || (memcmp(h + 257, "ustar", 5)))
-		return false;
-	for (i = 0; i < 512; i++)
-		sum += (i >= 148 && i < 156) ? ' ' : h[i];
-	for (i = 148; i < 156 && h[i] == ' '; i++)
-		;
-	for (; i < 156 && h[i] >= '0' && h[i] <= '7'; i++)
-		stored = stored * 8 + (unsigned)(h[i] - '0');
-	return sum == stored;
-}
-
 /* zlib header: CM=8, window <= 32K, FCHECK makes it a multiple of 31.
  * joblib takes any file starting with 'x' as zlib; we want the real ones. */
 static bool zlib_header(const uint8_t *h, size_t n)
@@ -99,6 +84,15 @@ static bool zlib_header(const uint8_t *h, size_t n)
 }
 
 enum pg_format pg_sniff(const uint8_t *h, size_t n, uint64_t size)
+{
+	/* first: a tar header starts with a free-form name, which may look
+	 * like any of the magics below */
+	if (n >= PG_TAR_BLOCK && pg_tar_header_ok(h))
+		return PG_FMT_TAR;
+	return pg_sniff_magic(h, n, size);
+}
+
+enum pg_format pg_sniff_magic(const uint8_t *h, size_t n, uint64_t size)
 {
 	if (starts(h, n, "PK\x03\x04", 4) || starts(h, n, "PK\x05\x06", 4))
 		return PG_FMT_ZIP;
@@ -129,8 +123,6 @@ enum pg_format pg_sniff(const uint8_t *h, size_t n, uint64_t size)
 		return PG_FMT_JOBLIB_ZF;
 	if (zlib_header(h, n))
 		return PG_FMT_ZLIB;
-	if (tar(h, n))
-		return PG_FMT_TAR;
 	if (safetensors(h, n, size))
 		return PG_FMT_SAFETENSORS;
 	return PG_FMT_UNKNOWN;

@@ -35,6 +35,9 @@ enum pg_format {
  * PG_FMT_UNKNOWN when no container or known format matches (the pickle
  * emulator decides next). */
 enum pg_format pg_sniff(const uint8_t *h, size_t n, uint64_t size);
+/* The same without tar: what a reader that does not look for a tar header
+ * (pickle.load, gzip, joblib...) would take the same bytes for. */
+enum pg_format pg_sniff_magic(const uint8_t *h, size_t n, uint64_t size);
 const char *pg_format_name(enum pg_format f);
 
 #endif

@@ -1,7 +1,9 @@
 /*
- * tar.c: tar archives (ustar, GNU long names, pax size/path records), as
- * Python's tarfile reads them: pandas reads a .tar's single member as a
- * pickle.  Every regular member is scanned by content.  The torch v0.1
+ * tar.c: tar archives (V7, ustar, GNU long names, pax size/path records),
+ * walked as Python's tarfile walks them (headers: tarhdr.c): pandas reads a
+ * .tar's single member as a pickle.  Every member tarfile would extract as
+ * a file (regular ones, and types it does not know) is scanned by content;
+ * sparse members and global pax headers that move sizes are unsafe.  The torch v0.1
  * checkpoint layout (members sys_info, pickle, storages, tensors) is a
  * container of raw storages and pickles we do not take apart: unsafe.
  */
@@ -12,39 +14,10 @@
 #include <string.h>
 
 #include "scan_ctx.h"
+#include "tarhdr.h"
 #include "util.h"
 
-#define BLOCK 512
-
-/* A numeric header field: octal text, or GNU base-256 (high bit set). */
-static bool tar_number(const uint8_t *f, size_t n, uint64_t *out)
-{
-	uint64_t x = 0;
-	size_t i = 0;
-
-	if (f[0] & 0x80) {
-		if (f[0] != 0x80)
-			return false;
-		for (i = 1; i < n; i++) {
-			if (x >> 56)
-				return false;
-			x = x << 8 | f[i];
-		}
-		*out = x;
-		return true;
-	}
-	while (i < n && (f[i] == ' ' || f[i] == 0))
-		i++;
-	for (; i < n && f[i] >= '0' && f[i] <= '7'; i++) {
-		if (x >> 60)
-			return false;
-		x = x * 8 + (uint64_t)(f[i] - '0');
-	}
-	while (i < n && (f[i] == ' ' || f[i] == 0))
-		i++;
-	*out = x;
-	return i == n;
-}
+#define BLOCK PG_TAR_BLOCK
 
 static bool zero_block(const uint8_t *b)
 {
@@ -54,44 +27,17 @@ static bool zero_block(const uint8_t *b)
 	return true;
 }
 
-static bool checksum_ok(const uint8_t *b)
+/* tarfile's SUPPORTED_TYPES; any other type is extracted as a regular file */
+static bool supported_type(char t)
 {
-	uint64_t stored;
-	unsigned sum = 0;
-
-	for (size_t i = 0; i < BLOCK; i++)
-		sum += (i >= 148 && i < 156) ? ' ' : b[i];
-	return tar_number(b + 148, 8, &stored) && stored == sum;
+	return t && strchr("01234567LKSxgX", t);
 }
 
-/* pax extended header records "LEN key=value\n": size and path matter. */
-static void pax_records(const char *p, size_t len, uint64_t *size,
-			char **path)
+/* Members whose data blocks follow the header (tarfile skips size bytes
+ * only for these): regular files, and types tarfile does not know. */
+static bool has_data(char t)
 {
-	const char *end = p + len;
-
-	while (p < end) {
-		char *rest;
-		unsigned long n = strtoul(p, &rest, 10);
-		const char *rec_end, *kv, *eq;
-
-		if (rest == p || n == 0 || n > (size_t)(end - p) || *rest != ' ')
-			return;
-		rec_end = p + n;
-		kv = rest + 1;
-		eq = memchr(kv, '=', (size_t)(rec_end - kv));
-		if (eq && rec_end[-1] == '\n') {
-			size_t klen = (size_t)(eq - kv), vlen = (size_t)(rec_end - 1 - eq - 1);
-
-			if (klen == 4 && !memcmp(kv, "size", 4))
-				*size = strtoull(eq + 1, NULL, 10);
-			else if (klen == 4 && !memcmp(kv, "path", 4)) {
-				free(*path);
-				*path = pg_memdup0(eq + 1, vlen);
-			}
-		}
-		p = rec_end;
-	}
+	return t == '0' || t == '\0' || t == '7' || !supported_type(t);
 }
 
 static bool torch_member(const char *name)
@@ -100,12 +46,55 @@ static bool torch_member(const char *name)
 	       !strcmp(name, "sys_info") || !strcmp(name, "pickle");
 }
 
+/* A metadata member (GNU long name 'L' or link 'K', pax 'x', 'X', 'g'):
+ * its data read; returns 0, or a reason or -ENOMEM. */
+static int tar_meta(struct pg_scan_ctx *ctx, const struct pg_reader *rd, const char *member,
+		    uint64_t off, char type, uint64_t size, char **long_name, struct pg_pax *pax)
+{
+	uint8_t *text;
+	int rc = 0;
+
+	if (size > 65536)
+		return pg_ctx_reason(ctx, PG_REASON_CONTAINER, off, member,
+				     "tar: extended header of %" PRIu64 " bytes", size);
+	if (!(text = malloc(size + 1)))
+		return -ENOMEM;
+	if (pg_ctx_pread(ctx, rd, text, (size_t)size, off + BLOCK)) {
+		free(text);
+		return pg_ctx_reason(ctx, PG_REASON_CONTAINER, off, member,
+				     "tar: unreadable extended header");
+	}
+	text[size] = '\0';
+	if (type == 'L') {
+		free(*long_name);
+		*long_name = pg_memdup0(text, strnlen((char *)text, (size_t)size));
+		if (!*long_name)
+			rc = -ENOMEM;
+	} else if (type == 'x' || type == 'X') {
+		if (!pg_pax_parse(text, (size_t)size, pax))
+			rc = pg_ctx_reason(ctx, PG_REASON_CONTAINER, off, member,
+					   "tar: pax header tarfile refuses");
+	} else if (type == 'g') {
+		struct pg_pax global = { 0 };
+
+		/* tarfile merges global records into the next local header's */
+		if (!pg_pax_parse(text, (size_t)size, &global) || global.has_size ||
+		    global.has_path || global.sparse)
+			rc = pg_ctx_reason(ctx, PG_REASON_UNSUPPORTED, off, member,
+					   "tar: global pax header that sets size or path");
+		pg_pax_clear(&global);
+	}
+	free(text);
+	return rc;
+}
+
 int pg_scan_tar(struct pg_scan_ctx *ctx, const struct pg_reader *rd,
 		const char *member, unsigned depth, const char **format)
 {
 	uint8_t b[BLOCK];
-	uint64_t off = 0, pax_size = UINT64_MAX;
-	char *long_name = NULL, *pax_path = NULL;
+	uint64_t off = 0;
+	struct pg_pax pax = { 0 };
+	char *long_name = NULL;
 	char **names = NULL;
 	size_t n_names = 0, cap = 0;
 	int rc = 0;
@@ -113,53 +102,45 @@ int pg_scan_tar(struct pg_scan_ctx *ctx, const struct pg_reader *rd,
 	*format = "tar";
 	while (!rc && off + BLOCK <= rd->size) {
 		uint64_t size, data = off + BLOCK;
+		int64_t field;
 		char name[256 + 2];
 		char *full = NULL, *where;
 		const char *fmt;
 		char type;
 
-		if (pg_ctx_pread(ctx, rd, b, BLOCK, off))
-			break;
-		if (zero_block(b))
+		if (pg_ctx_pread(ctx, rd, b, BLOCK, off) || zero_block(b))
 			break; /* end of archive */
-		if (!checksum_ok(b) || !tar_number(b + 124, 12, &size)) {
+		if (!pg_tar_header_ok(b) || !pg_tar_nti(b + 124, 12, &field) || field < 0) {
 			rc = pg_ctx_reason(ctx, PG_REASON_CONTAINER, off, member,
 					   "tar: bad header at 0x%" PRIx64, off);
 			break;
 		}
-		if (pax_size != UINT64_MAX)
-			size = pax_size;
+		size = (uint64_t)field;
 		type = (char)b[156];
+		if (type == 'S' || pax.sparse) {
+			rc = pg_ctx_reason(ctx, PG_REASON_UNSUPPORTED, off, member,
+					   "tar: sparse member (not taken apart)");
+			break;
+		}
+		if (strchr("LKxXg", type) && type) {
+			if (size > rd->size - data) {
+				rc = pg_ctx_reason(ctx, PG_REASON_CONTAINER, off, member,
+						   "tar: header data runs past the end");
+				break;
+			}
+			rc = tar_meta(ctx, rd, member, off, type, size, &long_name, &pax);
+			off = data + (size + BLOCK - 1) / BLOCK * BLOCK;
+			continue;
+		}
+		if (pax.has_size)
+			size = pax.size < 0 ? 0 : (uint64_t)pax.size;
+		if (!has_data(type))
+			size = 0; /* tarfile reads the next header right after this one */
 		if (size > rd->size - data) {
 			rc = pg_ctx_reason(ctx, PG_REASON_CONTAINER, off, member,
 					   "tar: member of %" PRIu64 " bytes runs past the end",
 					   size);
 			break;
-		}
-		if (type == 'L' || type == 'x') {
-			/* metadata for the next member */
-			char *text = malloc(size + 1);
-
-			if (!text) {
-				rc = -ENOMEM;
-				break;
-			}
-			if (size > 65536 || pg_ctx_pread(ctx, rd, text, (size_t)size, data)) {
-				free(text);
-				rc = pg_ctx_reason(ctx, PG_REASON_CONTAINER, off, member,
-						   "tar: unreadable extended header");
-				break;
-			}
-			text[size] = '\0';
-			if (type == 'L') {
-				free(long_name);
-				long_name = pg_memdup0(text, strnlen(text, (size_t)size));
-			} else {
-				pax_records(text, (size_t)size, &pax_size, &pax_path);
-			}
-			free(text);
-			off = data + (size + BLOCK - 1) / BLOCK * BLOCK;
-			continue;
 		}
 		/* ustar: prefix "/" name */
 		if (b[345] && !memcmp(b + 257, "ustar\0", 6))
@@ -167,16 +148,15 @@ int pg_scan_tar(struct pg_scan_ctx *ctx, const struct pg_reader *rd,
 				 (char *)b + 0);
 		else
 			snprintf(name, sizeof(name), "%.100s", (char *)b);
-		full = strdup(pax_path ? pax_path : long_name ? long_name : name);
+		full = strdup(pax.has_path ? pax.path : long_name ? long_name : name);
 		free(long_name);
-		free(pax_path);
-		long_name = pax_path = NULL;
-		pax_size = UINT64_MAX;
+		long_name = NULL;
+		pg_pax_clear(&pax);
 		if (!full) {
 			rc = -ENOMEM;
 			break;
 		}
-		if (type == '0' || type == '\0' || type == '7') {
+		if (has_data(type)) {
 			for (size_t i = 0; i < n_names && !rc; i++)
 				if (!strcmp(names[i], full))
 					rc = pg_ctx_reason(ctx, PG_REASON_CONTAINER, off, member,
@@ -220,6 +200,6 @@ int pg_scan_tar(struct pg_scan_ctx *ctx, const struct pg_reader *rd,
 		free(names[i]);
 	free(names);
 	free(long_name);
-	free(pax_path);
+	pg_pax_clear(&pax);
 	return rc;
 }

@@ -13,22 +13,8 @@ B=$(realpath "$1")
 N=${BENCH_OPENS:-10000}
 ROUNDS=${BENCH_ROUNDS:-5}
 PY=${PYTHON:-python3}
-if [ "$(id -u)" != 0 ]; then
-	echo "bench_open: skipped (needs root for fanotify)"
-	exit 0
-fi
-T=$(mktemp -d /tmp/pg-bench-open.XXXXXX)
-M=$T/mnt
-GUARD=
-cleanup() {
-	[ -n "$GUARD" ] && kill "$GUARD" 2>/dev/null && wait "$GUARD" 2>/dev/null
-	umount -l "$M" 2>/dev/null || true
-	rm -rf "$T"
-}
-trap cleanup EXIT
-mkdir -p "$M"
-mount -t tmpfs -o size=2g pg-bench "$M"
-[ "$(findmnt -n -o FSTYPE "$M")" = tmpfs ] || { echo "bench_open: no tmpfs at $M"; exit 1; }
+. "$(dirname "$0")/guard_lib.sh"
+bench_setup bench_open 2g
 
 # per round: fresh non-model files for each guard, fresh models to scan
 "$PY" - "$M" "$N" "$ROUNDS" <<'PY'
@@ -52,17 +38,6 @@ with open(os.path.join(root, "model", "f000000"), "wb") as f:
 PY
 
 lat() { "$B/open_lat" "$M/$1" f "$2" "$3"; }
-start_guard() { # CMD...: start it, wait until it guards $M
-	"$@" >"$T/guard.out" 2>&1 &
-	GUARD=$!
-	for _ in $(seq 200); do
-		grep -qE "ready|guarding" "$T/guard.out" 2>/dev/null && [ -n "$(ls -A "$T" | grep ctl.sock || echo x)" ] && break
-		sleep 0.02
-	done
-	sleep 0.2
-}
-stop_guard() { kill "$GUARD"; wait "$GUARD" 2>/dev/null || true; GUARD=; }
-
 printf '[audit]\nfile =\nlog = denied\n' >"$T/bench.conf"
 : >"$T/results"
 for r in $(seq 0 $((ROUNDS - 1))); do

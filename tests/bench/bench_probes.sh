@@ -7,20 +7,8 @@ set -eu
 B=$(realpath "$1")
 N=${BENCH_FORKS:-4000}
 ROUNDS=${BENCH_ROUNDS:-5}
-if [ "$(id -u)" != 0 ]; then
-	echo "bench_probes: skipped (needs root for BPF)"
-	exit 0
-fi
-T=$(mktemp -d /tmp/pg-bench-probes.XXXXXX)
-GUARD=
-cleanup() {
-	[ -n "$GUARD" ] && kill "$GUARD" 2>/dev/null && wait "$GUARD" 2>/dev/null
-	umount -l "$T/mnt" 2>/dev/null || true
-	rm -rf "$T"
-}
-trap cleanup EXIT
-mkdir -p "$T/mnt"
-mount -t tmpfs -o size=16m pg-bench "$T/mnt"
+. "$(dirname "$0")/guard_lib.sh"
+bench_setup bench_probes 16m
 printf '[audit]\nfile =\n' >"$T/bench.conf"
 PROG=$(type -P true)
 
@@ -28,15 +16,13 @@ PROG=$(type -P true)
 "$B/fork_rate" 500 "$PROG" >/dev/null # warm up
 for r in $(seq "$ROUNDS"); do
 	echo "off $("$B/fork_rate" "$N" "$PROG")" >>"$T/results"
-	"$B/pickleguardd" --foreground --config "$T/bench.conf" --guard "$T/mnt" \
-		--socket "$T/ctl.sock" 2>"$T/daemon.log" &
-	GUARD=$!
-	for _ in $(seq 200); do [ -S "$T/ctl.sock" ] && break; sleep 0.02; done
+	start_guard "$B/pickleguardd" --foreground --config "$T/bench.conf" --guard "$M" \
+		--socket "$T/ctl.sock"
 	if ! "$B/pickleguard" status --json --socket "$T/ctl.sock" | grep -q '"attribution":"bpf"'; then
-		echo "bench_probes: the BPF probes did not load:"; cat "$T/daemon.log"; exit 1
+		echo "bench_probes: the BPF probes did not load:"; cat "$T/guard.out"; exit 1
 	fi
 	echo "on $("$B/fork_rate" "$N" "$PROG")" >>"$T/results"
-	kill "$GUARD"; wait "$GUARD" 2>/dev/null || true; GUARD=
+	stop_guard
 done
 ${PYTHON:-python3} - "$T/results" "$N" "$ROUNDS" <<'PY'
 import statistics, sys

@@ -215,15 +215,21 @@ def test_new_mount(sb):
           "unmounted filesystem still listed")
 
 
+def waiting_opener(sb, path):
+    """A process opening path, once its open waits on a scan."""
+    opener = subprocess.Popen([sys.executable, "-c",
+                               "import os,sys; os.close(os.open(sys.argv[1], os.O_RDONLY))", path])
+    check(wait_for(lambda: sb.status()["backlog"] == 1, 5), "the open never reached a worker")
+    check(opener.poll() is None, "the opener did not wait for the scan")
+    return opener
+
+
 def test_sigkill(sb):
     """Killing the daemon while openers wait lets them through: no hang."""
     path = sb.put("slow.pkl", slow_pickle(240))
     cfg = sb.write_config("[scan]\ntimeout = 60s\nworkers = 1\n")
     sb.start(config=cfg)
-    opener = subprocess.Popen([sys.executable, "-c",
-                               "import os,sys; os.close(os.open(sys.argv[1], os.O_RDONLY))", path])
-    check(wait_for(lambda: sb.status()["backlog"] == 1, 5), "the open never reached a worker")
-    check(opener.poll() is None, "the opener did not wait for the scan")
+    opener = waiting_opener(sb, path)
     t0 = time.monotonic()
     sb.proc.kill()
     try:
@@ -262,9 +268,7 @@ def test_backlog(sb):
     b = sb.put("slow-b.pkl", slow_pickle(1))
     cfg = sb.write_config("[scan]\ntimeout = 60s\nworkers = 1\nbacklog = 1\n")
     sb.start(config=cfg)
-    opener = subprocess.Popen([sys.executable, "-c",
-                               "import os,sys; os.close(os.open(sys.argv[1], os.O_RDONLY))", a])
-    check(wait_for(lambda: sb.status()["backlog"] == 1, 5), "first open not in the backlog")
+    opener = waiting_opener(sb, a)
     check(try_open(b) == errno.EPERM, "open past a full backlog not denied")
     check(sb.counters()["backlog_full"] == 1, "backlog_full not counted")
     check(opener.wait(30) == 0, "the first opener failed")
