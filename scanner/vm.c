@@ -798,7 +798,7 @@ static void mutate(struct pg_vm *vm, struct pv target, const struct pv *vals,
 		break;
 	case PV_OBJECT:
 		for (size_t i = 0; step == 2 && i < n; i += step)
-			if (vals[i].kind == PV_STR && (vals[i].flags & PVF_DUNDER))
+			if (PV_MAY_BE_DUNDER(vals[i]))
 				vm->st.objs[target.ref].flags |= CF_DUNDER_KEY;
 		weight = &vm->st.objs[target.ref].weight;
 		break;

@@ -287,7 +287,7 @@ int vm_dict_note(struct vm_store *st, struct pv dict, struct pv key,
 	struct cont_rec *c = &st->conts[dict.ref];
 	int rc;
 
-	if (key.kind == PV_STR && (key.flags & PVF_DUNDER))
+	if (PV_MAY_BE_DUNDER(key))
 		c->flags |= CF_DUNDER_KEY;
 	if (c->count++ >= DICT_KEEP)
 		return 0;

@@ -41,6 +41,17 @@ enum pv_kind {
 #define PVF_SHORT 0x08	   /* PV_STR/BYTES: no longer than max_line */
 
 /*
+ * Could this value, as a key BUILD turns into an attribute name, be a
+ * "__...__" name?  A str says so itself; a call's result, an import or an
+ * unknown may be a str subclass equal to any name (numpy.str_ is one,
+ * made by numpy's scalar()), so it may.
+ */
+#define PV_MAY_BE_DUNDER(k)                                                    \
+	((k).kind == PV_STR ? ((k).flags & PVF_DUNDER) != 0                    \
+			    : ((k).kind == PV_OBJECT || (k).kind == PV_UNKNOWN ||   \
+			       (k).kind == PV_PERSISTENT || (k).kind == PV_GLOBAL))
+
+/*
  * A symbolic value: 24 bytes, copied freely.  Strings and bytes are places
  * in the stream (a = offset, b = length, enc = how stored), never copies.
  * Tuples, containers and objects point at records (ref).
@@ -76,7 +87,7 @@ struct tuple_rec {
 };
 
 /* cont_rec.flags and obj_rec.flags */
-#define CF_DUNDER_KEY 0x01 /* a "__...__" str key was stored */
+#define CF_DUNDER_KEY 0x01 /* a key that is or may be "__...__" was stored */
 
 struct cont_rec {
 	uint64_t weight;

@@ -402,6 +402,19 @@ case("build_dunder_state",
      + glob("pgtest_marker", "fire") + b"s" + BUILD + bu("build_dunder_state") + BUILD + STOP,
      "unsafe", F + " build", "runs",
      "BUILD puts __setstate__ = fire in the instance dict; the next BUILD calls it")
+# numpy's scalar() makes a numpy.str_, a str subclass: as a dict key it
+# names the same attribute as the plain str, and no constant says so
+STR_SETSTATE = (glob("numpy.core.multiarray", "scalar") + glob("numpy", "dtype") + bu("U12")
+                + b"\x89\x88\x87R" + b"C\x30" + "__setstate__".encode("utf-32-le")
+                + b"\x86R")
+case("build_strsub_dunder_state",
+     proto(4) + glob("collections", "OrderedDict") + b")R}" + STR_SETSTATE
+     + glob("pgtest_marker", "fire") + b"s" + BUILD + bu("build_strsub_dunder_state") + BUILD
+     + STOP,
+     "unsafe", "build", "runs",
+     "as build_dunder_state, the key a numpy.str_ made by numpy.core.multiarray.scalar: even "
+     "with fire allowed, a BUILD state key that is not a constant str may name __setstate__",
+     allow="pgtest_marker.fire", needs="numpy")
 case("mutate_global_appends",
      proto(2) + glob("builtins", "list") + MARK + binint1(1) + b"e" + STOP,
      "unsafe", "mutate:builtins.list", "fails", "APPENDS onto the imported class builtins.list")
