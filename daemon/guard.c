@@ -260,11 +260,31 @@ static void deadline_insert(struct loop *l, struct pgd_pending *p)
 		l->first = p;
 }
 
+/* A local disk read: only when the workers are all taken (submit). */
+static ssize_t blocking_read(void *ctx, void *buf, size_t len, uint64_t off)
+{
+	ssize_t n;
+
+	do
+		n = pread(*(int *)ctx, buf, len, (off_t)off);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
 static void submit(struct loop *l, struct event *ev, bool classify)
 {
 	struct pgd_daemon *d = l->d;
 	struct pgd_pending *p;
+	bool candidate;
 
+	if (classify && pgd_read(&d->stats.backlog) >= d->cfg->backlog &&
+	    pgd_classify(d->classifier, l->sniff, ev->key.size, blocking_read, &ev->fd,
+			 &candidate) == 0 && !candidate) {
+		/* a full backlog must not deny files that are not models: with
+		 * the workers busy, the loop reads the few bytes itself */
+		answer_not_model(l, ev);
+		return;
+	}
 	if (pgd_read(&d->stats.backlog) >= d->cfg->backlog) {
 		pgd_count(&d->stats.backlog_full);
 		answer(l, ev, by_fallback(d->cfg, d->cfg->on_timeout), PGD_CAUSE_BACKLOG,

@@ -274,6 +274,32 @@ def test_backlog(sb):
     check(opener.wait(30) == 0, "the first opener failed")
 
 
+def test_ext4_cold_reads(sb):
+    """On ext4 with the page cache dropped (reads that would wait for the
+    disk go to the workers): models denied, text allowed, and text still
+    allowed when the workers are all busy and the backlog is full."""
+    disk = os.path.join(sb.dir, "disk")
+    sb.mount_ext4(disk)
+    slow = sb.put("slow.pkl", slow_pickle(40), where=disk)
+    evil = sb.put("evil.pkl", EVIL, where=disk)
+    text = sb.put("notes.txt", b"plain text\n" * 100, where=disk)
+    cfg = sb.write_config("[scan]\ntimeout = 60s\nworkers = 1\nbacklog = 1\n")
+    sb.start("--guard", disk, config=cfg, guard=False, expect_guarded=[disk])
+
+    def drop_caches():
+        os.sync()
+        with open("/proc/sys/vm/drop_caches", "w") as f:
+            f.write("3")
+    drop_caches()
+    check(try_open(evil) == errno.EPERM, "cold model not denied")
+    check(try_open(text) == 0, "cold text file denied")
+    opener = waiting_opener(sb, slow)  # the one worker busy, the backlog full
+    other = sb.put("other.txt", b"more plain text\n" * 100, where=disk)
+    drop_caches()
+    check(try_open(other) == 0, "a text file was denied for a full backlog")
+    check(opener.wait(60) == 0, "the slow open failed")
+
+
 def test_reload_bad_config(sb):
     """A bad configuration: refused at start; on SIGHUP the old one stays."""
     bad = sb.write_config("[guard]\nmode = audit\n\n[scan]\nworkers = lots\n",
@@ -422,7 +448,8 @@ def test_systemd_unit(sb):
 
 
 TESTS = [test_startup, test_enforce, test_audit_mode, test_cache, test_ignore_marks,
-         test_new_mount, test_timeout, test_backlog, test_sigkill, test_reload_bad_config,
+         test_new_mount, test_timeout, test_backlog, test_ext4_cold_reads, test_sigkill,
+         test_reload_bad_config,
          test_config_on_guarded_mount, test_systemd_unit, test_many_opens]
 
 
