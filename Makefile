@@ -61,6 +61,7 @@ LIB      := $(BUILD)/libpickleguard.a
 ALIB     := $(BUILD)/libpickleguard-asan.a
 CLI      := $(BUILD)/pickleguard
 DAEMON   := $(BUILD)/pickleguardd
+UNIT     := $(BUILD)/pickleguard.service
 UNITS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 AUNITS   := $(patsubst tests/unit/%.c,$(BUILD)/tests-asan/%,$(UNIT_SRC))
 ADAEMON  := $(BUILD)/tests-asan/pickleguardd
@@ -217,7 +218,6 @@ bench: $(BENCH_BIN) $(DAEMON) $(CLI) $(BENCH_TOOLS)
 run: all
 	$(BUILD)/pickleguardd --foreground $(ARGS)
 
-UNIT := $(BUILD)/pickleguard.service
 $(UNIT): systemd/pickleguard.service.in
 	@mkdir -p $(dir $@)
 	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' $< >$@
