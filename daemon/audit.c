@@ -25,7 +25,9 @@
 #include "attr.h"
 #include "strbuf.h"
 
-#define AUDIT_QUEUE_MAX 65536
+/* each record holds its event fd until written: bounded well below the
+ * descriptor limit */
+#define AUDIT_QUEUE_MAX 8192
 
 struct sinks {
 	char *path;
