@@ -387,3 +387,22 @@ void pg_inflated_free(struct pg_inflated *inf)
 	free(inf->chunks);
 	free(inf);
 }
+
+bool pg_zlib_head_decodes(const uint8_t *head, size_t n)
+{
+	z_stream z = { 0 };
+	uint8_t out[4096];
+	int rc = Z_OK;
+
+	if (inflateInit2(&z, MAX_WBITS) != Z_OK)
+		return true; /* cannot tell: look closer */
+	z.next_in = (Bytef *)head;
+	z.avail_in = (uInt)n;
+	while (rc == Z_OK && z.avail_in && !z.total_out) {
+		z.next_out = out;
+		z.avail_out = sizeof(out);
+		rc = inflate(&z, Z_NO_FLUSH);
+	}
+	inflateEnd(&z);
+	return z.total_out || rc == Z_OK || rc == Z_STREAM_END || rc == Z_BUF_ERROR;
+}

@@ -29,6 +29,10 @@ struct pg_inflated;
 int pg_decompress(enum pg_codec codec, const struct pg_reader *rd,
 		  uint64_t start, const struct pg_limits *lim,
 		  struct pg_inflated **res, const char **why);
+/* Do these first bytes of a zlib stream decode to something before they
+ * fail?  False exactly when pg_decompress would fail with nothing decoded
+ * on a stream that starts with them (it is not zlib then). */
+bool pg_zlib_head_decodes(const uint8_t *head, size_t n);
 void pg_inflated_reader(struct pg_inflated *inf, struct pg_reader *rd);
 uint64_t pg_inflated_size(const struct pg_inflated *inf);
 void pg_inflated_free(struct pg_inflated *inf);

@@ -658,6 +658,8 @@ bool pg_classifier_candidate(struct pg_classifier *c, const uint8_t *head,
 	if (!n)
 		return false;
 	f = pg_sniff(head, n, size);
+	if (f == PG_FMT_ZLIB && !pg_zlib_head_decodes(head, n))
+		f = PG_FMT_UNKNOWN; /* two bytes of magic; the scan reads it as unknown too */
 	switch (f) {
 	case PG_FMT_SAFETENSORS:
 	case PG_FMT_GGUF:
