@@ -480,9 +480,21 @@ static uint8_t *read_deflated(struct archive *a, zip_t *za, size_t i,
 	}
 	while (*len < cap && (got = zip_fread(zf, buf + *len, cap - *len)) > 0)
 		*len += (uint64_t)got;
-	if (*len < cap || (cap == e->usize && zip_fread(zf, buf, 1) < 0))
-		/* zip_fread checks the CRC once it reaches the end */
+	if (*len < cap) {
 		bad(a, e->lh, "%s: %s", e->name, zip_error_strerror(zip_file_get_error(zf)));
+	} else if (cap == e->usize) {
+		/* zip_fread checks the CRC once it reaches the end, and does not
+		 * stop at the declared size: torch reads that many bytes, zipfile
+		 * fails on the CRC */
+		uint8_t more;
+
+		if ((got = zip_fread(zf, &more, 1)) < 0)
+			bad(a, e->lh, "%s: %s", e->name,
+			    zip_error_strerror(zip_file_get_error(zf)));
+		else if (got > 0)
+			bad(a, e->lh, "%s: decodes to more than the %" PRIu64
+				      " bytes its headers declare", e->name, e->usize);
+	}
 	zip_fclose(zf);
 	return buf;
 }
