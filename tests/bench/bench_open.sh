@@ -114,7 +114,7 @@ for cpu in $(seq 0 "$LAST_CPU"); do
 	taskset -c "$cpu" nice -n 19 sh -c 'while :; do :; done' &
 	SPIN+=($!)
 done
-trap 'kill "${SPIN[@]}" 2>/dev/null; bench_cleanup' EXIT
+trap 'kill "${SPIN[@]}" 2>/dev/null || true; bench_cleanup' EXIT
 measure "$ROUNDS" "$T/busy"
 kill "${SPIN[@]}"
 wait "${SPIN[@]}" 2>/dev/null || true

@@ -17,8 +17,9 @@ bench_setup() {
 }
 
 bench_cleanup() {
+	set +e # every step, whatever fails before it
 	[ -n "$GUARD" ] && kill "$GUARD" 2>/dev/null && wait "$GUARD" 2>/dev/null
-	umount -l "$M" 2>/dev/null || true
+	umount -l "$M" 2>/dev/null
 	rm -rf "$T"
 }
 
