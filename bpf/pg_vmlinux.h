@@ -25,14 +25,12 @@ struct mm_struct {
 	unsigned long arg_end;
 } __attribute__((preserve_access_index));
 
-struct task_struct {
-	pid_t pid;
-	pid_t tgid;
-	struct task_struct *real_parent;
-	__u64 start_boottime;
-	kuid_t loginuid;
-	struct mm_struct *mm;
-	char comm[16];
+typedef struct {
+	int counter;
+} atomic_t;
+
+struct signal_struct {
+	atomic_t live; /* threads not yet in do_exit */
 } __attribute__((preserve_access_index));
 
 struct kernfs_node {
@@ -46,6 +44,22 @@ struct cgroup_root {
 struct cgroup {
 	struct kernfs_node *kn;
 	struct cgroup_root *root;
+} __attribute__((preserve_access_index));
+
+struct css_set {
+	struct cgroup *dfl_cgrp; /* the task's cgroup v2 */
+} __attribute__((preserve_access_index));
+
+struct task_struct {
+	pid_t pid;
+	pid_t tgid;
+	struct task_struct *real_parent;
+	__u64 start_boottime;
+	kuid_t loginuid;
+	struct mm_struct *mm;
+	struct signal_struct *signal;
+	struct css_set *cgroups;
+	char comm[16];
 } __attribute__((preserve_access_index));
 
 struct linux_binprm {

@@ -7,7 +7,8 @@
  *   sched_process_exec  the entry is rewritten: exe and argv as exec'd,
  *                       read from the new mm before the program can change
  *                       them;
- *   sched_process_exit  the entry is stamped, not removed;
+ *   sched_process_exit  the entry is stamped when the last thread goes,
+ *                       not removed;
  *   cgroup_attach_task  a process moved to another cgroup v2 (a container
  *                       runtime, systemd-run) has it noted, so that its
  *                       record is right even once it has exited.
@@ -68,7 +69,8 @@ int pg_fork(struct bpf_raw_tracepoint_args *ctx)
 	s->ppid = ptgid;
 	s->start_ns = BPF_CORE_READ(child, start_boottime);
 	s->exit_ns = 0;
-	s->cgroup_id = bpf_get_current_cgroup_id(); /* the child's, inherited */
+	/* the child's own: clone3(CLONE_INTO_CGROUP) may start it elsewhere */
+	s->cgroup_id = BPF_CORE_READ(child, cgroups, dfl_cgrp, kn, id);
 	s->source = PG_SRC_FORK;
 	bpf_map_update_elem(&procs, &tgid, s, BPF_ANY);
 	return 0;
@@ -126,8 +128,10 @@ int pg_exit(struct bpf_raw_tracepoint_args *ctx)
 	__u32 tgid = BPF_CORE_READ(task, tgid);
 	struct pg_proc *p;
 
-	if (BPF_CORE_READ(task, pid) != tgid)
-		return 0; /* a thread */
+	/* the process ends with its last thread, which need not be the
+	 * leader (do_exit counts live down before this tracepoint) */
+	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+		return 0;
 	p = bpf_map_lookup_elem(&procs, &tgid);
 	if (p)
 		p->exit_ns = bpf_ktime_get_boot_ns();

@@ -131,8 +131,10 @@ static void describe_proc(struct pgd_attr *a, pid_t pid, int pidfd, uint64_t eve
 	}
 	who->known = true;
 	if (pidfd >= 0) {
-		/* a live pidfd after the reads: the pid was the opener's throughout */
-		if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0)
+		/* a live pidfd after the reads: the pid was the opener's throughout.
+		 * EPERM (no CAP_KILL under the unit's bounding set) is alive too:
+		 * only ESRCH says the process is gone */
+		if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0 || errno == EPERM)
 			who->verified = true;
 		else
 			forget(who, "the opener exited before its details were read");

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,12 +39,12 @@ struct pgd_ctl {
 	char *path;
 };
 
-static uint64_t mono_s(void)
+static uint64_t mono_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec;
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static const struct {
@@ -72,7 +73,7 @@ static void status_json(struct pgd_daemon *d, struct pg_strbuf *sb)
 		     ",\"scan_timeout_ms\":%" PRIu64 ",\"workers\":%u,\"backlog\":%" PRIu64
 		     ",\"backlog_max\":%u,\"cache_entries\":%" PRIu64 ",\"cache_max\":%u"
 		     ",\"guarded\":[",
-		     d->reloads_done, mono_s() - d->started_ns / 1000000000u,
+		     d->reloads_done, mono_ms() / 1000u - d->started_ns / 1000000000u,
 		     d->pidfd_events ? "true" : "false", pgd_attr_source(d->attr),
 		     cfg->ignore_marks ? "true" : "false",
 		     cfg->scan_timeout_ms, cfg->workers, pgd_read(&d->stats.backlog),
@@ -120,7 +121,7 @@ static void reload(struct pgd_daemon *d, struct pg_strbuf *reply)
 	struct timespec until;
 	uint64_t seq, one = 1;
 	char err[1024];
-	bool applied;
+	bool applied, ok = false;
 
 	if (pgd_config_load(d->config_path, &d->overrides, &cfg, err, sizeof(err))) {
 		log_warnx("reload: %s; keeping the configuration in use", err);
@@ -139,7 +140,7 @@ static void reload(struct pgd_daemon *d, struct pg_strbuf *reply)
 	}
 	pthread_mutex_lock(&d->lock);
 	superseded = d->next_cfg;
-	d->next_cfg = cfg;
+	d->next_cfg = pgd_config_get(cfg); /* ours stays ours: the loop may drop its */
 	seq = ++d->reloads_asked;
 	pthread_mutex_unlock(&d->lock);
 	pgd_config_put(superseded);
@@ -152,17 +153,41 @@ static void reload(struct pgd_daemon *d, struct pg_strbuf *reply)
 	       pthread_cond_timedwait(&d->applied, &d->lock, &until) != ETIMEDOUT)
 		;
 	applied = d->reloads_done >= seq;
+	if (applied)
+		ok = d->reload_ok;
 	pthread_mutex_unlock(&d->lock);
-	if (!reply)
-		return;
-	if (applied) {
+	if (reply && ok) {
 		pg_sb_puts(reply, "{\"ok\":true,\"config\":");
 		pg_sb_json_str(reply, cfg->source);
 		pg_sb_puts(reply, "}\n");
-	} else {
-		pg_sb_puts(reply, "{\"ok\":false,\"error\":\"the event loop did not take the "
-				  "configuration in time\"}\n");
+	} else if (reply) {
+		pg_sb_printf(reply, "{\"ok\":false,\"error\":\"%s\"}\n",
+			     applied ? "the daemon is out of memory; the configuration in use "
+				       "stays"
+				     : "the event loop did not take the configuration in time");
 	}
+	pgd_config_put(cfg);
+}
+
+/* The watchdog ping, sent here rather than from the loop so that a full
+ * notify socket stalls no open; sent only while the loop turns. */
+static void watchdog_ping(struct pgd_daemon *d, uint64_t *last_beat)
+{
+	uint64_t beat = atomic_load_explicit(&d->heartbeat, memory_order_relaxed);
+	const char *mode;
+	size_t mounts;
+
+	if (beat == *last_beat)
+		return;
+	*last_beat = beat;
+	pthread_mutex_lock(&d->lock);
+	mode = pgd_mode_name(d->shown_cfg->mode);
+	mounts = d->n_shown_mounts;
+	pthread_mutex_unlock(&d->lock);
+	sd_notifyf(0, "WATCHDOG=1\nSTATUS=%s: %zu filesystems guarded, %" PRIu64 " events, "
+		      "%" PRIu64 " denied, %" PRIu64 " would deny",
+		   mode, mounts, pgd_read(&d->stats.events), pgd_read(&d->stats.denied),
+		   pgd_read(&d->stats.would_deny));
 }
 
 static void serve(struct pgd_daemon *d, int fd)
@@ -211,10 +236,19 @@ static void *ctl_main(void *arg)
 		{ .fd = d->reload_efd, .events = POLLIN },
 		{ .fd = c->stop_efd, .events = POLLIN },
 	};
-	uint64_t count;
+	uint64_t every_ms = d->watchdog_usec / 1000u / PGD_BEATS_PER_WATCHDOG;
+	uint64_t count, last_beat = 0, next_ping = 0;
 
+	if (d->watchdog_usec && !every_ms)
+		every_ms = 1;
 	for (;;) {
-		if (poll(fds, 3, -1) < 0) {
+		int rc = poll(fds, 3, every_ms ? (int)every_ms : -1);
+
+		if (every_ms && mono_ms() >= next_ping) {
+			watchdog_ping(d, &last_beat);
+			next_ping = mono_ms() + every_ms;
+		}
+		if (rc < 0) {
 			if (errno != EINTR)
 				log_warn("control: poll");
 			continue;

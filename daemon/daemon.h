@@ -15,6 +15,7 @@
 #define PGD_DAEMON_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -47,6 +48,8 @@ struct pgd_daemon {
 	struct pgd_audit *audit;
 	struct pgd_workers *workers;
 	struct pgd_ctl *ctl;
+	uint64_t watchdog_usec;		/* systemd's WatchdogSec, 0 if none */
+	atomic_uint_fast64_t heartbeat; /* loop turns: the watchdog pings on it */
 
 	/* the loop's own */
 	struct pgd_config *cfg;
@@ -60,10 +63,15 @@ struct pgd_daemon {
 	pthread_cond_t applied;
 	struct pgd_config *next_cfg;	 /* handed over by control */
 	uint64_t reloads_asked, reloads_done;
+	bool reload_ok;			 /* the last one done was put in use */
 	struct pgd_config *shown_cfg;	 /* what status reports (a reference) */
 	char **shown_mounts;		 /* guarded mount points, for status */
 	size_t n_shown_mounts;
 };
+
+/* The loop turns at least this often per watchdog period when idle, and
+ * the control thread looks as often, so a live loop never misses a ping. */
+#define PGD_BEATS_PER_WATCHDOG 4
 
 /* The event loop, until SIGTERM/SIGINT; 0 or -1 (a fatal error, logged). */
 int pgd_guard_run(struct pgd_daemon *d);

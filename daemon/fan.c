@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/fanotify.h>
 #include <unistd.h>
 
@@ -18,8 +19,11 @@
 
 int fan_open(bool want_pidfd, bool *pidfd)
 {
-	/* event fds: read-only, no atime updates, never our controlling tty */
-	unsigned event_flags = O_RDONLY | O_LARGEFILE | O_CLOEXEC | O_NOATIME;
+	/* event fds: read-only, no atime updates.  O_NONBLOCK: on kernels that
+	 * send permission events for FIFOs and devices, a blocking open of the
+	 * event fd would wait for a writer, and the whole loop with it.  The
+	 * workers clear it on regular files before io_uring reads them. */
+	unsigned event_flags = O_RDONLY | O_LARGEFILE | O_CLOEXEC | O_NOATIME | O_NONBLOCK;
 	unsigned flags = FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK |
 			 FAN_UNLIMITED_QUEUE | FAN_UNLIMITED_MARKS;
 	int fan = want_pidfd ? fanotify_init(flags | FAN_REPORT_PIDFD, event_flags) : -1;
@@ -30,16 +34,25 @@ int fan_open(bool want_pidfd, bool *pidfd)
 	return fan;
 }
 
-int fan_mark_fs(int fan, const char *path)
+/* fanotify_mark takes no O_PATH fd (and an fd of any other kind would be
+ * an open on a guarded filesystem, waiting for our own loop); the fd's
+ * magic link in /proc names exactly the mount it was opened on. */
+static int mark_fs(int fan, unsigned how, int fd)
 {
-	return fanotify_mark(fan, FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
-			     FAN_OPEN_PERM, AT_FDCWD, path);
+	char path[32];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	return fanotify_mark(fan, how | FAN_MARK_FILESYSTEM, FAN_OPEN_PERM, AT_FDCWD, path);
 }
 
-int fan_unmark_fs(int fan, const char *path)
+int fan_mark_fs(int fan, int fd)
 {
-	return fanotify_mark(fan, FAN_MARK_REMOVE | FAN_MARK_FILESYSTEM,
-			     FAN_OPEN_PERM, AT_FDCWD, path);
+	return mark_fs(fan, FAN_MARK_ADD, fd);
+}
+
+int fan_unmark_fs(int fan, int fd)
+{
+	return mark_fs(fan, FAN_MARK_REMOVE, fd);
 }
 
 int fan_ignore(int fan, int fd)

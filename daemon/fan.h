@@ -15,9 +15,10 @@
  * costs each event a file, so only when attribution needs it); *pidfd
  * says whether they do.  -1 on failure. */
 int fan_open(bool want_pidfd, bool *pidfd);
-/* Guard the whole filesystem under path (FAN_MARK_FILESYSTEM). */
-int fan_mark_fs(int fan, const char *path);
-int fan_unmark_fs(int fan, const char *path);
+/* Guard the whole filesystem fd is on (FAN_MARK_FILESYSTEM); fd: one of
+ * its mount points, opened O_PATH. */
+int fan_mark_fs(int fan, int fd);
+int fan_unmark_fs(int fan, int fd);
 /* The file behind fd needs no more events until it changes. */
 int fan_ignore(int fan, int fd);
 int fan_unignore(int fan, int fd);

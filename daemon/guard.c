@@ -94,8 +94,14 @@ struct loop {
 	bool fan_more;		/* events may be left unread */
 	struct nowait_dev no_nowait[NOWAIT_DEVS];
 	size_t n_no_nowait;
-	uint64_t ping_every_ns, next_ping_ns;
+	unsigned poll_errors;	/* in a row: many mean a source is gone */
+	bool failed;		/* stopped by an error: exit non-zero, be restarted */
+	uint64_t beat_every_ns, next_beat_ns;
 };
+
+/* Poll failures in a row after which the loop gives up (and systemd
+ * restarts it) rather than spin. */
+#define POLL_ERRORS_FATAL 1000
 
 /* CLOCK_BOOTTIME: the clock of process start times, so that an event's
  * time tells whether a process at its pid started after it (attr.h). */
@@ -209,7 +215,7 @@ static void answer_verdict(struct loop *l, struct event *ev, struct pgd_result *
  * until it changes.  A change between the sniff and the mark would have
  * cleared a mark that was not there yet, so the file is looked at again
  * after marking and the mark taken back if it moved. */
-static void answer_not_model(struct loop *l, struct event *ev)
+static void answer_not_model(struct loop *l, struct event *ev, bool fd_busy)
 {
 	struct pgd_daemon *d = l->d;
 	struct pgd_key now;
@@ -223,7 +229,7 @@ static void answer_not_model(struct loop *l, struct event *ev)
 		else
 			pgd_count(&d->stats.ignore_marks);
 	}
-	finish(l, ev, PGD_ALLOW, PGD_CAUSE_NOT_MODEL, NULL, false);
+	finish(l, ev, PGD_ALLOW, PGD_CAUSE_NOT_MODEL, NULL, fd_busy);
 }
 
 /* ---- scan jobs and deadlines ---- */
@@ -260,7 +266,9 @@ static void deadline_insert(struct loop *l, struct pgd_pending *p)
 		l->first = p;
 }
 
-/* A local disk read: only when the workers are all taken (submit). */
+/* A local disk read, on the loop: only for a file that is most likely
+ * no model, when the workers cannot tell in time (submit, answer_early).
+ * A worker may read the same fd meanwhile: pread shares no offset. */
 static ssize_t blocking_read(void *ctx, void *buf, size_t len, uint64_t off)
 {
 	ssize_t n;
@@ -271,18 +279,24 @@ static ssize_t blocking_read(void *ctx, void *buf, size_t len, uint64_t off)
 	return n < 0 ? -errno : n;
 }
 
+/* A full pool or a passed deadline must not deny files that are not
+ * models: the loop reads their few head and tail bytes itself. */
+static bool not_model_read_here(struct loop *l, struct event *ev)
+{
+	bool candidate;
+
+	return pgd_classify(l->d->classifier, l->sniff, ev->key.size, blocking_read, &ev->fd,
+			    &candidate) == 0 && !candidate;
+}
+
 static void submit(struct loop *l, struct event *ev, bool classify)
 {
 	struct pgd_daemon *d = l->d;
 	struct pgd_pending *p;
-	bool candidate;
 
 	if (classify && pgd_read(&d->stats.backlog) >= d->cfg->backlog &&
-	    pgd_classify(d->classifier, l->sniff, ev->key.size, blocking_read, &ev->fd,
-			 &candidate) == 0 && !candidate) {
-		/* a full backlog must not deny files that are not models: with
-		 * the workers busy, the loop reads the few bytes itself */
-		answer_not_model(l, ev);
+	    not_model_read_here(l, ev)) {
+		answer_not_model(l, ev, false);
 		return;
 	}
 	if (pgd_read(&d->stats.backlog) >= d->cfg->backlog) {
@@ -318,15 +332,19 @@ static void answer_early(struct loop *l, struct pgd_pending *p, enum pgd_cause c
 	deadline_unlink(l, p);
 	p->answered = true;
 	atomic_store(&p->job.cancel, 1);
+	if (p->job.classify && not_model_read_here(l, &p->ev)) {
+		answer_not_model(l, &p->ev, true);
+		return;
+	}
+	if (cause == PGD_CAUSE_TIMEOUT)
+		pgd_count(&l->d->stats.timeouts);
 	answer(l, &p->ev, by_fallback(cfg, cfg->on_timeout), cause, NULL, true);
 }
 
 static void expire(struct loop *l, uint64_t now)
 {
-	while (l->first && l->first->deadline_ns <= now) {
-		pgd_count(&l->d->stats.timeouts);
+	while (l->first && l->first->deadline_ns <= now)
 		answer_early(l, l->first, PGD_CAUSE_TIMEOUT);
-	}
 }
 
 static void job_done(struct loop *l, struct pgd_job *job)
@@ -348,7 +366,7 @@ static void job_done(struct loop *l, struct pgd_job *job)
 	} else {
 		deadline_unlink(l, p);
 		if (!job->err && !job->candidate) {
-			answer_not_model(l, &p->ev);
+			answer_not_model(l, &p->ev, false);
 		} else if (job->err || !job->res) {
 			pgd_count(&d->stats.errors);
 			answer(l, &p->ev, by_fallback(d->cfg, d->cfg->on_error),
@@ -484,7 +502,7 @@ static void handle_event(struct loop *l, const struct fanotify_event_metadata *m
 		return;
 	}
 	if (!regular || ev.key.size == 0) {
-		answer_not_model(l, &ev);
+		answer_not_model(l, &ev, false);
 		return;
 	}
 	if ((cached = pgd_cache_get(d->cache, &ev.key))) {
@@ -499,7 +517,7 @@ static void handle_event(struct loop *l, const struct fanotify_event_metadata *m
 	else if (rc < 0)
 		submit(l, &ev, false); /* the scan meets the error and says so */
 	else if (!candidate)
-		answer_not_model(l, &ev);
+		answer_not_model(l, &ev, false);
 	else
 		submit(l, &ev, false);
 }
@@ -516,15 +534,19 @@ static void read_events(struct loop *l)
 				return;
 			if (errno != EINTR)
 				log_warn("fanotify: read");
-			if (errno == EMFILE || errno == ENFILE)
-				return; /* the kernel denied the event it could not give us */
+			if (errno == EMFILE || errno == ENFILE) {
+				/* the kernel denied the event it could not give us; the
+				 * rest stay queued, and no new wakeup may come for them */
+				l->fan_more = true;
+				return;
+			}
 			continue;
 		}
 		for (; FAN_EVENT_OK(md, n); md = FAN_EVENT_NEXT(md, n)) {
 			if (md->vers != FANOTIFY_METADATA_VERSION) {
 				log_warnx("fanotify: event version %u, expected %u", md->vers,
 					  FANOTIFY_METADATA_VERSION);
-				l->d->stop = true;
+				l->failed = l->d->stop = true;
 				return;
 			}
 			handle_event(l, md);
@@ -535,11 +557,11 @@ static void read_events(struct loop *l)
 
 /* ---- marks, configuration, status ---- */
 
-static int mark_fs(void *ctx, const char *point)
+static int mark_fs(void *ctx, int fd, const char *point)
 {
 	struct pgd_daemon *d = ctx;
 
-	if (fan_mark_fs(d->fan, point)) {
+	if (fan_mark_fs(d->fan, fd)) {
 		log_warn("cannot guard %s", point);
 		return -1;
 	}
@@ -547,14 +569,16 @@ static int mark_fs(void *ctx, const char *point)
 	return 0;
 }
 
-static void unmark_fs(void *ctx, const char *point)
+static int unmark_fs(void *ctx, int fd, const char *point)
 {
 	struct pgd_daemon *d = ctx;
 
-	if (fan_unmark_fs(d->fan, point))
+	if (fan_unmark_fs(d->fan, fd)) {
 		log_warn("cannot stop guarding %s", point);
-	else
-		log_info("no longer guarding the filesystem of %s", point);
+		return -1;
+	}
+	log_info("no longer guarding the filesystem of %s", point);
+	return 0;
 }
 
 static const struct pgd_mount_ops mount_ops = { .mark = mark_fs, .unmark = unmark_fs };
@@ -589,10 +613,14 @@ static void publish(struct pgd_daemon *d)
 	}
 }
 
-static void rescan_mounts(struct pgd_daemon *d)
+static void rescan_mounts(struct loop *l)
 {
+	struct pgd_daemon *d = l->d;
+
 	if (pgd_mounts_scan(d->mounts, &d->cfg->guards, &mount_ops, d))
 		log_warn("mount table");
+	/* a device number may now be another filesystem's */
+	l->n_no_nowait = 0;
 	publish(d);
 }
 
@@ -606,7 +634,8 @@ int pgd_guard_mark(struct pgd_daemon *d)
 	return pgd_mounts_list(d->mounts, &points) ? 0 : -1;
 }
 
-static void apply_config(struct loop *l, struct pgd_config *cfg)
+/* Takes cfg's reference; false when it could not be put in use. */
+static bool apply_config(struct loop *l, struct pgd_config *cfg)
 {
 	struct pgd_daemon *d = l->d;
 	struct pgd_config *old = d->cfg;
@@ -618,7 +647,7 @@ static void apply_config(struct loop *l, struct pgd_config *cfg)
 		pgd_cache_free(cache);
 		pg_classifier_free(classifier);
 		pgd_config_put(cfg);
-		return;
+		return false;
 	}
 	/* verdicts depend on the allowlist: start over */
 	pgd_cache_free(d->cache);
@@ -631,10 +660,11 @@ static void apply_config(struct loop *l, struct pgd_config *cfg)
 		log_warn("fanotify: dropping ignore marks");
 	if (old->workers != cfg->workers)
 		log_warnx("reload: workers = %u takes effect at the next start", cfg->workers);
-	rescan_mounts(d);
+	rescan_mounts(l);
 	pgd_audit_reopen(d->audit, cfg);
 	log_info("configuration from %s: mode %s", cfg->source, pgd_mode_name(cfg->mode));
 	pgd_config_put(old);
+	return true;
 }
 
 static void take_config(struct loop *l)
@@ -642,6 +672,7 @@ static void take_config(struct loop *l)
 	struct pgd_daemon *d = l->d;
 	struct pgd_config *cfg;
 	uint64_t asked, one;
+	bool ok;
 
 	if (read(d->swap_efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		log_warn("reload eventfd");
@@ -650,9 +681,9 @@ static void take_config(struct loop *l)
 	d->next_cfg = NULL;
 	asked = d->reloads_asked;
 	pthread_mutex_unlock(&d->lock);
-	if (cfg)
-		apply_config(l, cfg);
+	ok = !cfg || apply_config(l, cfg);
 	pthread_mutex_lock(&d->lock);
+	d->reload_ok = ok;
 	d->reloads_done = asked;
 	pthread_cond_broadcast(&d->applied);
 	pthread_mutex_unlock(&d->lock);
@@ -675,20 +706,14 @@ static void handle_signals(struct loop *l)
 	}
 }
 
-static void ping(struct loop *l, uint64_t now)
+/* The watchdog pings go from the control thread (ctl.c), so that a full
+ * notify socket never stalls the loop; the loop only shows it turns, and
+ * wakes often enough for that when idle. */
+static void beat(struct loop *l, uint64_t now)
 {
-	struct pgd_daemon *d = l->d;
-	const char *const *points;
-
-	if (!l->ping_every_ns || now < l->next_ping_ns)
-		return;
-	sd_notifyf(0, "WATCHDOG=1\nSTATUS=%s: %zu filesystems guarded, %llu events, "
-		      "%llu denied, %llu would deny",
-		   pgd_mode_name(d->cfg->mode), pgd_mounts_list(d->mounts, &points),
-		   (unsigned long long)pgd_read(&d->stats.events),
-		   (unsigned long long)pgd_read(&d->stats.denied),
-		   (unsigned long long)pgd_read(&d->stats.would_deny));
-	l->next_ping_ns = now + l->ping_every_ns;
+	atomic_fetch_add_explicit(&l->d->heartbeat, 1, memory_order_relaxed);
+	if (l->beat_every_ns && now >= l->next_beat_ns)
+		l->next_beat_ns = now + l->beat_every_ns;
 }
 
 /* ---- the ring ---- */
@@ -734,13 +759,18 @@ static void completion(struct loop *l, const struct io_uring_cqe *cqe)
 		arm(l, tag_fd(l, tag), tag_events[tag].events, tag);
 	if (cqe->res < 0) {
 		log_warnx("poll on source %d: %s", (int)tag, strerror(-cqe->res));
+		if (++l->poll_errors >= POLL_ERRORS_FATAL) {
+			log_warnx("the event sources keep failing: stopping");
+			l->failed = l->d->stop = true;
+		}
 		return;
 	}
+	l->poll_errors = 0;
 	switch (tag) {
 	case TAG_FAN: read_events(l); break;
 	case TAG_SIGNAL: handle_signals(l); break;
 	case TAG_WORKERS: reap_jobs(l); break;
-	case TAG_MOUNTS: rescan_mounts(l->d); break;
+	case TAG_MOUNTS: rescan_mounts(l); break;
 	case TAG_SWAP: take_config(l); break;
 	}
 }
@@ -753,8 +783,8 @@ static uint64_t wait_ns(const struct loop *l, uint64_t now)
 		return 0;
 	if (l->first)
 		until = l->first->deadline_ns;
-	if (l->ping_every_ns && l->next_ping_ns < until)
-		until = l->next_ping_ns;
+	if (l->beat_every_ns && l->next_beat_ns < until)
+		until = l->next_beat_ns;
 	if (until == UINT64_MAX)
 		return UINT64_MAX;
 	return until > now ? until - now : 0;
@@ -787,13 +817,12 @@ static void turn(struct loop *l)
 		read_events(l);
 	now = now_ns();
 	expire(l, now);
-	ping(l, now);
+	beat(l, now);
 }
 
 static int loop_init(struct loop *l, struct pgd_daemon *d)
 {
 	sigset_t mask;
-	uint64_t usec;
 	int rc;
 
 	memset(l, 0, sizeof(*l));
@@ -823,19 +852,23 @@ static int loop_init(struct loop *l, struct pgd_daemon *d)
 	}
 	for (enum tag t = TAG_FAN; t <= TAG_SWAP; t++)
 		arm(l, tag_fd(l, t), tag_events[t].events, t);
-	if (sd_watchdog_enabled(0, &usec) > 0)
-		l->ping_every_ns = usec * 1000u / 2;
+	l->beat_every_ns = d->watchdog_usec * 1000u / PGD_BEATS_PER_WATCHDOG;
 	return 0;
 }
 
-/* Stopping: whatever still waits gets the timeout policy now, and the
- * jobs are collected once the workers are gone. */
+/* Stopping: finished scans give their verdicts, whatever still waits gets
+ * the timeout policy, then the group goes, so that the kernel lets opens
+ * through while the workers wind down; their jobs are collected last. */
 static void loop_drain(struct loop *l)
 {
 	struct pgd_daemon *d = l->d;
 
+	reap_jobs(l);
 	while (l->first)
 		answer_early(l, l->first, PGD_CAUSE_SHUTDOWN);
+	close(d->fan);
+	d->fan = -1;
+	sd_notify(0, "STOPPING=1");
 	pgd_workers_stop(d->workers);
 	reap_jobs(l);
 	io_uring_queue_exit(&l->ring);
@@ -855,7 +888,6 @@ int pgd_guard_run(struct pgd_daemon *d)
 	sd_notifyf(0, "READY=1\nSTATUS=%s", pgd_mode_name(d->cfg->mode));
 	while (!d->stop)
 		turn(&l);
-	sd_notify(0, "STOPPING=1");
 	loop_drain(&l);
-	return 0;
+	return l.failed ? -1 : 0;
 }

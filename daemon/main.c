@@ -18,6 +18,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "attr.h"
@@ -301,6 +302,8 @@ int main(int argc, char **argv)
 	d.overrides = o.ov;
 	d.self = getpid();
 	d.started_ns = mono_ns();
+	if (sd_watchdog_enabled(0, &d.watchdog_usec) <= 0)
+		d.watchdog_usec = 0;
 	pthread_mutex_init(&d.lock, NULL);
 	pthread_cond_init(&d.applied, NULL);
 	rc = start(&d) == 0 ? 0 : 1;

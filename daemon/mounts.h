@@ -15,9 +15,10 @@ int pgd_mounts_open(struct pgd_mounts **m);
 void pgd_mounts_free(struct pgd_mounts *m);
 /* Readable with POLLPRI when the mount table changed. */
 int pgd_mounts_fd(const struct pgd_mounts *m);
+/* fd: the mount point, opened O_PATH and checked to be the filesystem. */
 struct pgd_mount_ops {
-	int (*mark)(void *ctx, const char *point);   /* 0 when guarded */
-	void (*unmark)(void *ctx, const char *point);
+	int (*mark)(void *ctx, int fd, const char *point);   /* 0 when guarded */
+	int (*unmark)(void *ctx, int fd, const char *point); /* 0 when done */
 };
 
 /*

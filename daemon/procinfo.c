@@ -8,15 +8,22 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Read a small /proc file; bytes read or -1. */
-static ssize_t read_proc(pid_t pid, const char *name, char *buf, size_t len)
+/* A process's /proc directory, open: files read through it are that
+ * process's or none (ESRCH), never those of a newer one at its pid. */
+static int open_proc_dir(pid_t pid)
 {
-	char path[64];
-	ssize_t n;
-	int fd;
+	char path[32];
 
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* Read a small /proc file; bytes read or -1. */
+static ssize_t read_proc(int dir, const char *name, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd = openat(dir, name, O_RDONLY | O_CLOEXEC);
+
 	if (fd < 0)
 		return -1;
 	n = read(fd, buf, len - 1);
@@ -35,13 +42,13 @@ uint64_t pgd_proc_tick_ns(void)
 }
 
 /* Fields of /proc/PID/stat after the comm, which may hold spaces and ')'. */
-static bool read_stat(pid_t pid, pid_t *ppid, uint64_t *start_ns)
+static bool read_stat(int dir, pid_t *ppid, uint64_t *start_ns)
 {
 	char buf[1024], *p;
 	unsigned long long start_ticks;
 	int pp;
 
-	if (read_proc(pid, "stat", buf, sizeof(buf)) < 0 || !(p = strrchr(buf, ')')))
+	if (read_proc(dir, "stat", buf, sizeof(buf)) < 0 || !(p = strrchr(buf, ')')))
 		return false;
 	/* ") S ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
 	 *  utime stime cutime cstime priority nice threads itrealvalue starttime" */
@@ -53,11 +60,11 @@ static bool read_stat(pid_t pid, pid_t *ppid, uint64_t *start_ns)
 	return true;
 }
 
-bool pgd_proc_cgroup(pid_t pid, char *path, size_t len)
+static bool read_cgroup(int dir, char *path, size_t len)
 {
 	char buf[8192], *save = NULL;
 
-	if (read_proc(pid, "cgroup", buf, sizeof(buf)) < 0)
+	if (read_proc(dir, "cgroup", buf, sizeof(buf)) < 0)
 		return false;
 	/* on hybrid hosts the v1 lines come first; v2 is "0::" */
 	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
@@ -68,17 +75,29 @@ bool pgd_proc_cgroup(pid_t pid, char *path, size_t len)
 	return false;
 }
 
-static void read_ids(pid_t pid, struct pgd_proc *p)
+bool pgd_proc_cgroup(pid_t pid, char *path, size_t len)
+{
+	int dir = open_proc_dir(pid);
+	bool ok;
+
+	if (dir < 0)
+		return false;
+	ok = read_cgroup(dir, path, len);
+	close(dir);
+	return ok;
+}
+
+static void read_ids(int dir, struct pgd_proc *p)
 {
 	char buf[4096], *line;
 
-	if (read_proc(pid, "status", buf, sizeof(buf)) < 0)
+	if (read_proc(dir, "status", buf, sizeof(buf)) < 0)
 		return;
 	if ((line = strstr(buf, "\nUid:")))
 		sscanf(line, "\nUid: %ld %ld", &p->uid, &p->euid);
 	if ((line = strstr(buf, "\nGid:")))
 		sscanf(line, "\nGid: %ld", &p->gid);
-	if (read_proc(pid, "loginuid", buf, sizeof(buf)) > 0) {
+	if (read_proc(dir, "loginuid", buf, sizeof(buf)) > 0) {
 		unsigned long v = strtoul(buf, NULL, 10);
 
 		p->loginuid = v == 4294967295UL ? -1 : (long)v;
@@ -87,28 +106,33 @@ static void read_ids(pid_t pid, struct pgd_proc *p)
 
 int pgd_proc_read(pid_t pid, struct pgd_proc *p)
 {
-	char path[64], args[PGD_ARGS_MAX + 2];
+	char args[PGD_ARGS_MAX + 2];
 	ssize_t n;
+	int dir;
 
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;
 	p->uid = p->euid = p->gid = p->loginuid = -1;
 	p->origin = "proc";
-	if (!read_stat(pid, &p->ppid, &p->start_ns))
+	if ((dir = open_proc_dir(pid)) < 0)
 		return -1;
-	if ((n = read_proc(pid, "comm", p->comm, sizeof(p->comm))) > 0 &&
+	if (!read_stat(dir, &p->ppid, &p->start_ns)) {
+		close(dir);
+		return -1;
+	}
+	if ((n = read_proc(dir, "comm", p->comm, sizeof(p->comm))) > 0 &&
 	    p->comm[n - 1] == '\n')
 		p->comm[n - 1] = '\0';
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-	n = readlink(path, p->exe, sizeof(p->exe) - 1);
+	n = readlinkat(dir, "exe", p->exe, sizeof(p->exe) - 1);
 	p->exe[n > 0 ? n : 0] = '\0';
 	/* one byte more than kept, to tell a truncation */
-	if ((n = read_proc(pid, "cmdline", args, sizeof(args))) > 0) {
+	if ((n = read_proc(dir, "cmdline", args, sizeof(args))) > 0) {
 		p->args_truncated = n > PGD_ARGS_MAX;
 		p->args_len = (size_t)(n > PGD_ARGS_MAX ? PGD_ARGS_MAX : n);
 		memcpy(p->args, args, p->args_len);
 	}
-	read_ids(pid, p);
-	pgd_proc_cgroup(pid, p->cgroup, sizeof(p->cgroup));
+	read_ids(dir, p);
+	read_cgroup(dir, p->cgroup, sizeof(p->cgroup));
+	close(dir);
 	return 0;
 }

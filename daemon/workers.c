@@ -7,6 +7,7 @@
 #include "workers.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <liburing.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -75,7 +76,19 @@ static ssize_t ring_read(void *ctx, void *buf, size_t len, uint64_t off)
 	return pgd_uring_pread(ctx, buf, len, off);
 }
 
-static void run(struct io_uring *ring, struct pgd_job *job,
+/* Event fds come O_NONBLOCK (fan.c), which io_uring takes as "never
+ * wait": a worker may wait, so the flag goes. */
+static void allow_waiting(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl >= 0 && (fl & O_NONBLOCK))
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+}
+
+/* ring: NULL when this worker has none (pread).  false when the ring
+ * failed during the job and must be given up. */
+static bool run(struct io_uring *ring, struct pgd_job *job,
 		struct pgd_sniff_buf *sniff)
 {
 	struct pgd_uring_file file = { .ring = ring, .fd = job->fd, .cancel = &job->cancel };
@@ -85,23 +98,24 @@ static void run(struct io_uring *ring, struct pgd_job *job,
 	uint64_t start = now_us();
 	int rc;
 
+	allow_waiting(job->fd);
 	job->candidate = true;
 	if (job->classify) {
 		struct pg_classifier *c = pg_classifier_new(&cfg);
 
 		if (!c) {
 			job->err = -ENOMEM;
-			return;
+			return true;
 		}
 		rc = pgd_classify(c, sniff, job->size, ring_read, &file, &job->candidate);
 		pg_classifier_free(c);
 		if (rc == -ECANCELED) {
 			job->err = rc;
-			return;
+			return !file.ring_failed;
 		}
 		/* a read error: the scan below meets it too and says so */
 		if (rc == 0 && !job->candidate)
-			return;
+			return !file.ring_failed;
 		job->candidate = true;
 	}
 	cfg.cancel = &job->cancel;
@@ -111,6 +125,7 @@ static void run(struct io_uring *ring, struct pgd_job *job,
 		rc = -ENOMEM;
 	job->err = rc;
 	pg_report_free(&rep);
+	return !file.ring_failed;
 }
 
 static void finish(struct pgd_workers *w, struct pgd_job *job)
@@ -132,9 +147,10 @@ static void *worker_main(void *arg)
 	struct pgd_sniff_buf *sniff = malloc(sizeof(*sniff));
 	struct io_uring ring;
 	int rc = io_uring_queue_init(4, &ring, 0);
+	bool ring_ok = rc == 0;
 
-	if (rc < 0)
-		log_warnx("worker %u: io_uring: %s; scans fail closed", self->index,
+	if (!ring_ok)
+		log_warnx("worker %u: io_uring: %s; reading with pread", self->index,
 			  strerror(-rc));
 	for (;;) {
 		struct pgd_job *job;
@@ -149,10 +165,12 @@ static void *worker_main(void *arg)
 		job = list_pop(&w->queue);
 		w->running[self->index] = job;
 		pthread_mutex_unlock(&w->lock);
-		if (rc < 0 || !sniff)
-			job->err = rc < 0 ? rc : -ENOMEM;
-		else
-			run(&ring, job, sniff);
+		if (!sniff) {
+			job->err = -ENOMEM;
+		} else if (!run(ring_ok ? &ring : NULL, job, sniff)) {
+			log_warnx("worker %u: io_uring failed; reading with pread", self->index);
+			ring_ok = false;
+		}
 		pthread_mutex_lock(&w->lock);
 		w->running[self->index] = NULL;
 		pthread_mutex_unlock(&w->lock);
@@ -216,7 +234,15 @@ int pgd_workers_fd(const struct pgd_workers *w)
 void pgd_workers_submit(struct pgd_workers *w, struct pgd_job *job)
 {
 	pthread_mutex_lock(&w->lock);
-	list_push(&w->queue, job);
+	if (job->classify) {
+		/* a few bytes to read, and most likely an allow: not behind scans */
+		job->next = w->queue.head;
+		w->queue.head = job;
+		if (!w->queue.tail)
+			w->queue.tail = job;
+	} else {
+		list_push(&w->queue, job);
+	}
 	pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->lock);
 }

@@ -39,6 +39,7 @@ struct pgd_workers;
 struct pgd_workers *pgd_workers_start(unsigned n);
 /* Readable (an eventfd counter) when jobs are done. */
 int pgd_workers_fd(const struct pgd_workers *w);
+/* Scans queue in order; classify jobs go first, ahead of every scan. */
 void pgd_workers_submit(struct pgd_workers *w, struct pgd_job *job);
 /* Every job done since the last call, oldest first; NULL if none. */
 struct pgd_job *pgd_workers_done(struct pgd_workers *w);

@@ -105,11 +105,16 @@ class Sandbox:
             f.write(text)
         return path
 
-    def start(self, *args, config=None, guard=True, expect_guarded=None):
+    def start(self, *args, config=None, guard=True, expect_guarded=None, wrap=(), env=None,
+              output=None):
+        """wrap: a command the daemon runs under (setpriv, say); env: more
+        environment; output: where its stdout and stderr go (its log file
+        if None)."""
         for m in self.mounts:
             check(mount_types().get(m) in ("tmpfs", "ext4"),
                   "refusing to guard %s: not a mount of ours" % m)
-        cmd = [self.daemon_bin, "--foreground", "--socket", self.socket, "--log", self.audit]
+        cmd = [*wrap, self.daemon_bin, "--foreground", "--socket", self.socket,
+               "--log", self.audit]
         if config is None:
             config = self.write_config("[audit]\nlog = model\n")
         cmd += ["--config", config]
@@ -117,8 +122,10 @@ class Sandbox:
             cmd += ["--guard", self.mnt]
         cmd += list(args)
         self.logf = open(self.log, "ab")
-        self.proc = subprocess.Popen(cmd, stdout=self.logf, stderr=subprocess.STDOUT,
-                                     preexec_fn=die_with_parent)
+        out = self.logf if output is None else output
+        self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
+                                     preexec_fn=die_with_parent,
+                                     env=dict(os.environ, **(env or {})))
         ok = wait_for(lambda: self.proc.poll() is not None or self.try_status(), 10)
         check(self.proc.poll() is None,
               "daemon exited at start (status %s): %s" % (self.proc.poll(), self.log_text()))
@@ -198,7 +205,8 @@ class Sandbox:
     def records(self):
         try:
             with open(self.audit) as f:
-                return [json.loads(line) for line in f if line.strip()]
+                # a line still being written has no newline yet
+                return [json.loads(line) for line in f if line.endswith("\n")]
         except FileNotFoundError:
             return []
 

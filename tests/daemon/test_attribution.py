@@ -110,6 +110,33 @@ os._exit(0)
     check("--the-parent" in up["argv"] and up["exe"] == PY, "parent: %s" % up)
 
 
+def test_leader_exited(sb):
+    """A process whose main thread has exited lives on in its other threads:
+    its record does not call it exited."""
+    evil = sb.put("evil.pkl", EVIL)
+    leader_exits = r'''
+import ctypes, sys, threading, time
+def late_open():
+    time.sleep(0.3)
+    try:
+        open(sys.argv[1], "rb")
+    except PermissionError:
+        pass
+    sys.stdin.readline()
+    ctypes.CDLL(None)._exit(0)
+threading.Thread(target=late_open).start()
+ctypes.CDLL(None).pthread_exit(None)
+'''
+    start_bpf(sb)
+    p = subprocess.Popen([PY, script(sb, "leader.py", leader_exits), evil], stdin=subprocess.PIPE)
+    try:
+        proc = record_of(sb, evil, p.pid)["process"]
+        check(proc["verified"] and not proc["exited"], "process: %s" % proc)
+    finally:
+        p.stdin.close()
+        check(p.wait(10) == 0, "the process did not end")
+
+
 def cgroup2_root():
     for point, kind in mount_types().items():
         if kind == "cgroup2":
@@ -272,8 +299,33 @@ def test_no_bpf(sb):
         holder.wait(10)
 
 
-TESTS = [test_argv_as_started, test_parent_exited, test_cgroup_container, test_pid_reuse,
-         test_backfill, test_no_bpf]
+def test_no_cap_kill(sb):
+    """/proc attribution without CAP_KILL (the unit's bounding set): an
+    opener of another user, whose pidfd cannot be signalled, is still
+    verified alive (EPERM is no ESRCH)."""
+    debian_python = "/usr/bin/python3"
+    if not os.path.exists(debian_python) or not os.path.exists("/usr/bin/setpriv"):
+        raise Failure("needs /usr/bin/python3 and setpriv")
+    evil = sb.put("evil.pkl", EVIL)
+    os.chmod(sb.dir, 0o755)
+    os.chmod(sb.mnt, 0o755)
+    os.chmod(evil, 0o644)
+    sb.start("--no-bpf", wrap=("setpriv", "--bounding-set", "-kill", "--"))
+    holder = subprocess.Popen(["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
+                               debian_python, "-c", HOLD, evil],
+                              stdin=subprocess.PIPE, text=True)
+    try:
+        proc = record_of(sb, evil, holder.pid)["process"]
+        check(proc["verified"], "a live opener without CAP_KILL was not verified: %s" % proc)
+        check(proc["uid"] == 65534, "not the other user's open: %s" % proc)
+    finally:
+        holder.stdin.write("\n")
+        holder.stdin.flush()
+        holder.wait(10)
+
+
+TESTS = [test_argv_as_started, test_parent_exited, test_leader_exited, test_cgroup_container,
+         test_pid_reuse, test_backfill, test_no_bpf, test_no_cap_kill]
 
 if __name__ == "__main__":
     run_tests(TESTS)

@@ -10,11 +10,14 @@ fails open shows up as a marker, never as harm.  Prints one line per test;
 exits 1 if any fails.  Without root or fanotify permission events the
 tests are skipped, loudly (PGD_TESTS_REQUIRED=1 turns that into failure).
 """
+import ctypes
 import errno
 import json
 import os
 import pickle
 import signal
+import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -215,12 +218,43 @@ def test_new_mount(sb):
           "unmounted filesystem still listed")
 
 
-def waiting_opener(sb, path):
-    """A process opening path, once its open waits on a scan."""
-    opener = subprocess.Popen([sys.executable, "-c",
-                               "import os,sys; os.close(os.open(sys.argv[1], os.O_RDONLY))", path])
-    check(wait_for(lambda: sb.status()["backlog"] == 1, 5), "the open never reached a worker")
-    check(opener.poll() is None, "the opener did not wait for the scan")
+def background_open(path):
+    """A process opening path: exits 0 when the open succeeds, 1 if not."""
+    return subprocess.Popen([sys.executable, "-c",
+                             "import os,sys; os.close(os.open(sys.argv[1], os.O_RDONLY))", path],
+                            stderr=subprocess.DEVNULL)
+
+
+def test_mount_swapped(sb):
+    """A tmpfs unmounted and another mounted in its place at once gets the
+    same device number and mount ID; the new one is guarded all the same."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    sb.start()
+    sub = os.path.join(sb.mnt, "sub")
+    sb.mount_tmpfs(sub)
+    check(wait_for(lambda: sub in sb.status()["guarded"], 2), "first mount not guarded")
+    for i in range(20):
+        before = os.stat(sub).st_dev
+        # the denial's record holds the file open until it is written
+        check(wait_for(lambda: len(sb.records()) == i, 5), "records of the denials")
+        check(wait_for(lambda: libc.umount2(sub.encode(), 0) == 0, 5),
+              "umount: %s" % os.strerror(ctypes.get_errno()))
+        # at once, so that the daemon reads the table once for both
+        if libc.mount(b"pgd-test", sub.encode(), b"tmpfs", ctypes.c_ulong(0), b"size=1m"):
+            raise Failure("mount: %s" % os.strerror(ctypes.get_errno()))
+        path = sb.put("evil.pkl", EVIL, where=sub)
+        check(wait_for(lambda: try_open(path) == errno.EPERM, 1.0, step=0.005),
+              "swap %d (device %s now %s): the new tmpfs is not guarded"
+              % (i, before, os.stat(sub).st_dev))
+    sb.umount(sub)
+
+
+def waiting_opener(sb, path, backlog=1):
+    """A process opening path, once its open waits on a worker."""
+    opener = background_open(path)
+    check(wait_for(lambda: sb.status()["backlog"] == backlog, 5),
+          "the open never reached a worker")
+    check(opener.poll() is None, "the opener did not wait for the worker")
     return opener
 
 
@@ -298,6 +332,52 @@ def test_ext4_cold_reads(sb):
     drop_caches()
     check(try_open(other) == 0, "a text file was denied for a full backlog")
     check(opener.wait(60) == 0, "the slow open failed")
+
+
+def test_shutdown_reads_waiting_text(sb):
+    """SIGTERM while a cold text file waits behind a scan for a worker: the
+    loop reads its head itself and lets it open; the model waiting on its
+    scan gets on_timeout (deny)."""
+    disk = os.path.join(sb.dir, "disk")
+    sb.mount_ext4(disk, size_mb=160)
+    slow = sb.put("slow.pkl", slow_pickle(100), where=disk)
+    text = sb.put("notes.txt", b"plain text\n" * 100, where=disk)
+    cfg = sb.write_config("[scan]\ntimeout = 60s\nworkers = 1\n")
+    sb.start("--guard", disk, config=cfg, guard=False, expect_guarded=[disk])
+    os.sync()
+    with open("/proc/sys/vm/drop_caches", "w") as f:
+        f.write("3")
+    model_opener = waiting_opener(sb, slow)
+    text_opener = waiting_opener(sb, text, backlog=2)
+    check(sb.stop() == 0, "SIGTERM exit status")
+    check(text_opener.wait(10) == 0, "a text file waiting to be read was denied at shutdown")
+    check(model_opener.wait(10) == 1, "the model waiting on its scan was not denied")
+
+
+def test_fifo_and_devices(sb):
+    """A FIFO or a device node on a guarded filesystem never stalls the
+    loop: opening one for an event must not wait for the other end."""
+    sb.start()
+    fifo = os.path.join(sb.mnt, "pipe")
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", fifo], stdout=subprocess.DEVNULL)
+    try:
+        text = sb.put("notes.txt", b"plain text\n")
+        try:
+            r = subprocess.run(["cat", text], capture_output=True, timeout=5)
+        except subprocess.TimeoutExpired:
+            raise Failure("an open waited while a FIFO reader was blocked")
+        check(r.returncode == 0 and r.stdout == b"plain text\n", "text behind a FIFO: %s" % r)
+        with open(fifo, "w") as w:
+            w.write("x")
+        check(reader.wait(5) == 0, "the FIFO reader failed")
+    finally:
+        reader.kill()
+        reader.wait()
+    null = os.path.join(sb.mnt, "null")
+    os.mknod(null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    check(try_open(null) == 0, "a device node was not allowed")
+    check(sb.try_status() is not None, "the daemon stopped answering")
 
 
 def test_reload_bad_config(sb):
@@ -431,6 +511,75 @@ def test_startup(sb):
     check(not os.path.exists(sb.socket), "control socket left behind")
 
 
+def test_sd_notify(sb):
+    """Under systemd (NOTIFY_SOCKET, WATCHDOG_USEC): READY=1 with the guard
+    up, WATCHDOG=1 with a STATUS while the loop turns, STOPPING=1 at SIGTERM."""
+    path = os.path.join(sb.dir, "notify.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    msgs = []
+    try:
+        sock.bind(path)
+        sock.settimeout(5)
+        sb.start(env={"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "400000"})
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 1.0:
+            msgs.append(sock.recv(4096).decode())
+        check(msgs and msgs[0].startswith("READY=1"), "first message: %s" % msgs[:1])
+        pings = [m for m in msgs if m.startswith("WATCHDOG=1")]
+        # every 100 ms for 400 ms of watchdog: about 10 in the second
+        check(len(pings) >= 5, "%d watchdog pings in 1 s: %s" % (len(pings), msgs))
+        check("filesystems guarded" in pings[-1], "no STATUS with the ping: %s" % pings[-1])
+        sb.proc.send_signal(signal.SIGTERM)
+        while "STOPPING=1" not in msgs[-1]:
+            msgs.append(sock.recv(4096).decode())
+        sb.stop()
+    except socket.timeout:
+        raise Failure("notify socket: nothing more after %s" % msgs)
+    finally:
+        sock.close()
+
+
+def test_stalled_journal(sb):
+    """Messages go to a journal socket nobody reads (journald itself may be
+    waiting on an open the loop must answer): the loop drops them, says
+    how many once it can, and goes on answering opens."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    journal, reader = socket.socketpair()
+    journal.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    try:
+        sb.start(output=journal)
+        evil = sb.put("evil.pkl", EVIL)
+        sub = os.path.join(sb.mnt, "sub").encode()
+        os.makedirs(sub)
+        for _ in range(100):  # a line each: "guarding the filesystem of ..."
+            if libc.mount(b"pgd-test", sub, b"tmpfs", ctypes.c_ulong(0), b"size=1m"):
+                raise Failure("mount: %s" % os.strerror(ctypes.get_errno()))
+            wait_for(lambda: sub.decode() in sb.status()["guarded"], 0.5)
+            libc.umount2(sub, 2)  # MNT_DETACH
+        try:
+            r = subprocess.run(["cat", evil], capture_output=True, timeout=5)
+        except subprocess.TimeoutExpired:
+            raise Failure("an open waited on the stalled journal")
+        check(r.returncode == 1 and b"not permitted" in r.stderr, "cat: %s" % r)
+        reader.setblocking(False)
+        text = b""
+        try:
+            while True:
+                text += reader.recv(1 << 20)
+        except BlockingIOError:
+            pass
+        sb.mount_tmpfs(sub.decode())  # one more line, now that there is room
+        reader.setblocking(True)
+        reader.settimeout(5)
+        while b"messages dropped" not in text:
+            text += reader.recv(1 << 20)
+    except socket.timeout:
+        raise Failure("no count of the dropped messages: %r" % text[-300:])
+    finally:
+        journal.close()
+        reader.close()
+
+
 def test_systemd_unit(sb):
     """The unit passes systemd-analyze verify (with the built binary)."""
     unit = sb.unit
@@ -448,9 +597,10 @@ def test_systemd_unit(sb):
 
 
 TESTS = [test_startup, test_enforce, test_audit_mode, test_cache, test_ignore_marks,
-         test_new_mount, test_timeout, test_backlog, test_ext4_cold_reads, test_sigkill,
+         test_new_mount, test_mount_swapped, test_timeout, test_backlog, test_ext4_cold_reads,
+         test_shutdown_reads_waiting_text, test_fifo_and_devices, test_sigkill,
          test_reload_bad_config,
-         test_config_on_guarded_mount, test_systemd_unit, test_many_opens]
+         test_config_on_guarded_mount, test_sd_notify, test_stalled_journal, test_systemd_unit, test_many_opens]
 
 
 def main():
