@@ -557,7 +557,7 @@ static void read_events(struct loop *l)
 
 /* ---- marks, configuration, status ---- */
 
-static int mark_fs(void *ctx, int fd, const char *point)
+static int mark_fs(void *ctx, int fd, const char *point, bool again)
 {
 	struct pgd_daemon *d = ctx;
 
@@ -565,7 +565,8 @@ static int mark_fs(void *ctx, int fd, const char *point)
 		log_warn("cannot guard %s", point);
 		return -1;
 	}
-	log_info("guarding the filesystem of %s", point);
+	if (!again)
+		log_info("guarding the filesystem of %s", point);
 	return 0;
 }
 

@@ -8,16 +8,15 @@
  * A device number names a filesystem only while it is mounted: unmount a
  * tmpfs, mount another, and the new one gets the old number, and the old
  * mount ID too (both are reused lowest first), between two reads of the
- * table.  So each guarded device is known by a mount of it, identified by
- * the mount ID statx gives for its mount point: the 64-bit one that is
- * never reused (STATX_MNT_ID_UNIQUE, Linux 6.8+), else the reusable one
- * (a mount swapped within one read of the table can then go unseen).  A
- * device whose mount is new to us is marked again (marking twice is
- * harmless), through the mount point opened O_PATH and checked to be on
- * that device, so that a mount point that went away in between never
- * marks the filesystem beneath it.  Guard paths match the mount they are
- * on by mount ID, which also holds inside btrfs subvolumes, whose device
- * numbers are no mount's.
+ * table.  So a guarded device is known by one of its mounts, with the
+ * 64-bit mount ID that is never reused (STATX_MNT_ID_UNIQUE, Linux 6.8+);
+ * a device whose mount is new to us is marked again (marking twice is
+ * harmless).  Without unique IDs every wanted device is marked again at
+ * every read.  Marks go through the mount point opened O_PATH and checked
+ * to be the mount the table named (by its mount ID: btrfs subvolumes have
+ * device numbers no mount has), so that a mount point that went away in
+ * between never marks the filesystem beneath it.  Guard paths find their
+ * mount by mount ID too, without triggering automounts.
  */
 #include "mounts.h"
 
@@ -51,8 +50,25 @@ struct pgd_mounts {
 	char **points; /* guarded mount points, for status */
 	dev_t *devs;   /* their filesystems, one entry each */
 	size_t n;
-	uint64_t *keys; /* mount_key() of each guarded device at the last read, sorted */
+	uint64_t *keys; /* unique mount IDs settling each device at the last read, sorted */
 	size_t n_keys;
+};
+
+/* A line of the table: a mount, as far as a read needs it. */
+struct mount_line {
+	unsigned id; /* the table's (reusable) mount ID */
+	dev_t dev;
+	char point[4096];
+};
+
+/* What one read of the table gathers. */
+struct reading {
+	dev_t *seen, *keep, *settled;
+	size_t n_seen, n_keep, n_settled;
+	uint64_t *keys;
+	size_t n_keys;
+	struct mount_line *unwanted; /* one mount of each guarded device no longer wanted */
+	size_t n_unwanted;
 };
 
 static bool real_type(const char *type)
@@ -167,37 +183,51 @@ static int remember(struct pgd_mounts *m, dev_t dev, const char *point)
 	return 0;
 }
 
-/* op on the filesystem at point, if it is still the one on dev. */
-static int at_mount(const char *point, dev_t dev, int (*op)(void *ctx, int fd, const char *point),
-		    void *ctx)
+/* The mount a line names, opened O_PATH, if its point still is that
+ * mount; *key: its unique mount ID, 0 if the kernel has none.  -1 if not. */
+static int open_mount(const struct mount_line *ml, uint64_t *key)
 {
-	struct stat st;
-	int fd = open(point, O_PATH | O_CLOEXEC), rc = -1;
+	struct statx stx;
+	int fd = open(ml->point, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) == 0 && st.st_dev == dev)
-		rc = op(ctx, fd, point);
-	close(fd);
-	return rc;
+	/* before Linux 5.8 there is no mount ID to check: taken as is */
+	if (!statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) && (stx.stx_mask & STATX_MNT_ID) &&
+	    stx.stx_mnt_id != ml->id) {
+		close(fd);
+		return -1;
+	}
+	*key = 0;
+	if (!statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID_UNIQUE, &stx) &&
+	    (stx.stx_mask & STATX_MNT_ID_UNIQUE))
+		*key = stx.stx_mnt_id;
+	return fd;
 }
 
-/* Keep the guarded filesystems in keep[] (gone ones took their marks with
- * them; the others are unmarked first). */
-static void retain(struct pgd_mounts *m, const dev_t *keep, size_t n_keep,
-		   const dev_t *seen, size_t n_seen, const struct pgd_mount_ops *ops,
-		   void *ctx)
+/* Keep the guarded filesystems the read wants (gone ones took their marks
+ * with them; the others are unmarked first). */
+static void retain(struct pgd_mounts *m, const struct reading *r,
+		   const struct pgd_mount_ops *ops, void *ctx)
 {
 	size_t out = 0;
 
 	for (size_t i = 0; i < m->n; i++) {
-		if (contains(keep, n_keep, m->devs[i])) {
+		if (contains(r->keep, r->n_keep, m->devs[i])) {
 			m->points[out] = m->points[i];
 			m->devs[out++] = m->devs[i];
 			continue;
 		}
-		if (contains(seen, n_seen, m->devs[i]))
-			at_mount(m->points[i], m->devs[i], ops->unmark, ctx);
+		for (size_t j = 0; j < r->n_unwanted; j++) {
+			uint64_t key;
+			int fd;
+
+			if (r->unwanted[j].dev != m->devs[i] ||
+			    (fd = open_mount(&r->unwanted[j], &key)) < 0)
+				continue;
+			ops->unmark(ctx, fd, r->unwanted[j].point);
+			close(fd);
+		}
 		free(m->points[i]);
 	}
 	m->n = out;
@@ -235,27 +265,6 @@ static int cmp_key(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static bool known_key(const struct pgd_mounts *m, uint64_t key)
-{
-	return m->n_keys && bsearch(&key, m->keys, m->n_keys, sizeof(key), cmp_key);
-}
-
-/* The mount at point, if it is on dev: its unique mount ID where the
- * kernel has one, else its reusable one; 0 when point is not on dev (gone,
- * or mounted over). */
-static uint64_t mount_key(const char *point, dev_t dev, unsigned table_id)
-{
-	struct statx stx;
-
-	if (statx(AT_FDCWD, point, AT_NO_AUTOMOUNT | AT_SYMLINK_NOFOLLOW,
-		  STATX_MNT_ID | STATX_MNT_ID_UNIQUE, &stx) ||
-	    makedev(stx.stx_dev_major, stx.stx_dev_minor) != dev)
-		return 0;
-	if (stx.stx_mask & (STATX_MNT_ID_UNIQUE | STATX_MNT_ID))
-		return stx.stx_mnt_id;
-	return (uint64_t)table_id | 1ull << 63; /* before Linux 5.8 */
-}
-
 /* gmnt[i]: the mount guards->v[i] is on (0 if it cannot be seen) */
 static bool wanted(const char *point, unsigned mnt_id, const struct pgd_strv *guards,
 		   const unsigned *gmnt)
@@ -273,89 +282,126 @@ static unsigned mount_id_of(const char *path)
 {
 	struct statx stx;
 
-	if (statx(AT_FDCWD, path, 0, STATX_MNT_ID, &stx) || !(stx.stx_mask & STATX_MNT_ID))
+	if (statx(AT_FDCWD, path, AT_NO_AUTOMOUNT, STATX_MNT_ID, &stx) ||
+	    !(stx.stx_mask & STATX_MNT_ID))
 		return 0;
 	return (unsigned)stx.stx_mnt_id;
+}
+
+/* type: 256 bytes */
+static bool parse_line(char *line, struct mount_line *ml, char *type)
+{
+	char *dash = strstr(line, " - ");
+	unsigned maj, min;
+
+	if (!dash || sscanf(line, "%u %*u %u:%u %*s %4095s", &ml->id, &maj, &min, ml->point) != 4 ||
+	    sscanf(dash + 3, "%255s", type) != 1)
+		return false;
+	unescape(ml->point);
+	ml->dev = makedev(maj, min);
+	return true;
+}
+
+/* A wanted mount: its device marked unless this read or a known mount of
+ * it settled it already.  A mount that cannot be marked now is tried again
+ * at the next read.  -1: out of memory. */
+static int settle(struct pgd_mounts *m, struct reading *r, const struct mount_line *ml,
+		  const struct pgd_mount_ops *ops, void *ctx)
+{
+	uint64_t key;
+	bool known;
+	int fd;
+
+	if (add_dev(&r->keep, &r->n_keep, ml->dev))
+		return -1;
+	/* within one read a device number is one filesystem */
+	if (contains(r->settled, r->n_settled, ml->dev) || (fd = open_mount(ml, &key)) < 0)
+		return 0;
+	known = marked(m, ml->dev) && key && m->n_keys &&
+		bsearch(&key, m->keys, m->n_keys, sizeof(key), cmp_key);
+	if (!known && (ops->mark(ctx, fd, ml->point, marked(m, ml->dev)) ||
+		       remember(m, ml->dev, ml->point))) {
+		close(fd);
+		return 0;
+	}
+	close(fd);
+	if (add_dev(&r->settled, &r->n_settled, ml->dev) ||
+	    (key && add_key(&r->keys, &r->n_keys, key)))
+		return -1;
+	return 0;
+}
+
+static int note_unwanted(const struct pgd_mounts *m, struct reading *r,
+			 const struct mount_line *ml)
+{
+	struct mount_line *grown;
+
+	if (!marked(m, ml->dev))
+		return 0;
+	for (size_t i = 0; i < r->n_unwanted; i++)
+		if (r->unwanted[i].dev == ml->dev)
+			return 0;
+	if (!(grown = realloc(r->unwanted, (r->n_unwanted + 1) * sizeof(*grown))))
+		return -1;
+	r->unwanted = grown;
+	r->unwanted[r->n_unwanted++] = *ml;
+	return 0;
 }
 
 int pgd_mounts_scan(struct pgd_mounts *m, const struct pgd_strv *guards,
 		    const struct pgd_mount_ops *ops, void *ctx)
 {
-	FILE *f;
-	char *line = NULL;
-	size_t cap = 0, n_seen = 0, n_keep = 0, n_settled = 0, n_keys = 0;
-	dev_t *seen = NULL, *keep = NULL, *settled = NULL;
-	uint64_t *keys = NULL;
-	unsigned *gmnt;
-	int fd, rc = 0;
+	struct reading r = { 0 };
+	struct mount_line *ml = malloc(sizeof(*ml));
+	char *line = NULL, type[256];
+	size_t cap = 0;
+	unsigned *gmnt = calloc(guards->n ? guards->n : 1, sizeof(*gmnt));
+	FILE *f = NULL;
+	int fd, rc = -1;
 
-	gmnt = calloc(guards->n ? guards->n : 1, sizeof(*gmnt));
-	if (!gmnt)
-		return -1;
+	if (!gmnt || !ml)
+		goto out;
 	for (size_t i = 0; i < guards->n; i++)
 		gmnt[i] = mount_id_of(guards->v[i]);
-	fd = dup(m->fd);
 	/* read through a dup (same offset, rewound) so that fclose leaves
 	 * the polled fd open */
+	fd = dup(m->fd);
 	if (fd < 0 || lseek(m->fd, 0, SEEK_SET) < 0 || !(f = fdopen(fd, "r"))) {
 		if (fd >= 0)
 			close(fd);
-		free(gmnt);
-		return -1;
+		goto out;
 	}
-	while (getline(&line, &cap, f) > 0) {
-		char point[4096], type[256];
-		unsigned mnt_id, maj, min;
-		char *dash = strstr(line, " - ");
-		uint64_t key;
-		dev_t dev;
-
-		if (!dash ||
-		    sscanf(line, "%u %*u %u:%u %*s %4095s", &mnt_id, &maj, &min, point) != 4 ||
-		    sscanf(dash + 3, "%255s", type) != 1)
+	rc = 0;
+	while (!rc && getline(&line, &cap, f) > 0) {
+		if (!parse_line(line, ml, type))
 			continue;
-		unescape(point);
-		dev = makedev(maj, min);
-		if (add_dev(&seen, &n_seen, dev)) {
+		if (add_dev(&r.seen, &r.n_seen, ml->dev))
 			rc = -1;
-			break;
-		}
-		if (!real_type(type) || !wanted(point, mnt_id, guards, gmnt))
-			continue;
-		if (add_dev(&keep, &n_keep, dev)) {
-			rc = -1;
-			break;
-		}
-		/* within one read a device number is one filesystem: one of its
-		 * mounts settles it */
-		if (contains(settled, n_settled, dev) || !(key = mount_key(point, dev, mnt_id)))
-			continue;
-		/* a mount new to us: marked; one that could not be is tried
-		 * again at the next read */
-		if (!(known_key(m, key) && marked(m, dev)) &&
-		    (at_mount(point, dev, ops->mark, ctx) || remember(m, dev, point)))
-			continue;
-		if (add_dev(&settled, &n_settled, dev) || add_key(&keys, &n_keys, key)) {
-			rc = -1;
-			break;
-		}
+		else if (real_type(type) && wanted(ml->point, ml->id, guards, gmnt))
+			rc = settle(m, &r, ml, ops, ctx);
+		else
+			rc = note_unwanted(m, &r, ml);
 	}
 	/* a table read only in part says nothing of what is gone */
 	if (!rc) {
-		retain(m, keep, n_keep, seen, n_seen, ops, ctx);
-		qsort(keys, n_keys, sizeof(*keys), cmp_key);
+		retain(m, &r, ops, ctx);
+		qsort(r.keys, r.n_keys, sizeof(*r.keys), cmp_key);
 		free(m->keys);
-		m->keys = keys;
-		m->n_keys = n_keys;
-		keys = NULL;
+		m->keys = r.keys;
+		m->n_keys = r.n_keys;
+		r.keys = NULL;
 	}
-	free(keys);
-	free(settled);
-	free(seen);
-	free(keep);
+out:
+	free(r.keys);
+	free(r.settled);
+	free(r.seen);
+	free(r.keep);
+	free(r.unwanted);
 	free(gmnt);
+	free(ml);
 	free(line);
-	fclose(f);
+	if (f)
+		fclose(f);
 	return rc;
 }
 

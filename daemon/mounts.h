@@ -5,6 +5,7 @@
 #ifndef PGD_MOUNTS_H
 #define PGD_MOUNTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config.h"
@@ -15,10 +16,11 @@ int pgd_mounts_open(struct pgd_mounts **m);
 void pgd_mounts_free(struct pgd_mounts *m);
 /* Readable with POLLPRI when the mount table changed. */
 int pgd_mounts_fd(const struct pgd_mounts *m);
-/* fd: the mount point, opened O_PATH and checked to be the filesystem. */
+/* fd: the mount point, opened O_PATH and checked to be the mount the table
+ * names.  again: the device was guarded already (a mount of it is new). */
 struct pgd_mount_ops {
-	int (*mark)(void *ctx, int fd, const char *point);   /* 0 when guarded */
-	int (*unmark)(void *ctx, int fd, const char *point); /* 0 when done */
+	int (*mark)(void *ctx, int fd, const char *point, bool again); /* 0 when guarded */
+	int (*unmark)(void *ctx, int fd, const char *point);	       /* 0 when done */
 };
 
 /*

@@ -15,7 +15,8 @@ for group in "$@"; do
 	build) pkgs="$pkgs gcc make pkg-config libc6-dev libzip-dev liburing-dev libbpf-dev
 		libsystemd-dev libinih-dev zlib1g-dev libbz2-dev liblzma-dev liblz4-dev libzstd-dev
 		clang llvm bpftool" ;;
-	test) pkgs="$pkgs libcmocka-dev python3 libclang-rt-14-dev systemd util-linux e2fsprogs" ;;
+	test) pkgs="$pkgs libcmocka-dev python3 libclang-rt-14-dev systemd util-linux e2fsprogs
+		btrfs-progs" ;;
 	fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
 	bench) pkgs="$pkgs python3" ;;
 	fixtures) pkgs="$pkgs python3 python3-numpy python3-torch python3-joblib python3-pandas

@@ -81,17 +81,24 @@ class Sandbox:
         self.mounts.append(path)
         check(mount_types().get(path) == "tmpfs", "tmpfs not mounted at " + path)
 
-    def mount_ext4(self, path, size_mb=64):
-        """An ext4 filesystem in a file of the sandbox, on a loop device:
-        the real page cache (drop_caches empties it), unlike tmpfs."""
+    def mount_image(self, path, fstype, size_mb, mkfs):
+        """A filesystem in a file of the sandbox, on a loop device."""
         image = os.path.join(self.dir, os.path.basename(path) + ".img")
         with open(image, "wb") as f:
             f.truncate(size_mb << 20)
-        subprocess.run(["mkfs.ext4", "-q", "-F", image], check=True)
+        subprocess.run(mkfs + [image], check=True, stdout=subprocess.DEVNULL)
         os.makedirs(path, exist_ok=True)
         subprocess.run(["mount", "-o", "loop", image, path], check=True)
         self.mounts.append(path)
-        check(mount_types().get(path) == "ext4", "ext4 not mounted at " + path)
+        check(mount_types().get(path) == fstype, fstype + " not mounted at " + path)
+
+    def mount_ext4(self, path, size_mb=64):
+        """ext4: the real page cache (drop_caches empties it), unlike tmpfs."""
+        self.mount_image(path, "ext4", size_mb, ["mkfs.ext4", "-q", "-F"])
+
+    def mount_btrfs(self, path, size_mb=256):
+        """btrfs: device numbers per subvolume, none of them the mount's."""
+        self.mount_image(path, "btrfs", size_mb, ["mkfs.btrfs", "-q", "-f"])
 
     def umount(self, path):
         subprocess.run(["umount", "-l", path], check=False)
@@ -111,7 +118,7 @@ class Sandbox:
         environment; output: where its stdout and stderr go (its log file
         if None)."""
         for m in self.mounts:
-            check(mount_types().get(m) in ("tmpfs", "ext4"),
+            check(mount_types().get(m) in ("tmpfs", "ext4", "btrfs"),
                   "refusing to guard %s: not a mount of ours" % m)
         cmd = [*wrap, self.daemon_bin, "--foreground", "--socket", self.socket,
                "--log", self.audit]

@@ -334,6 +334,26 @@ def test_ext4_cold_reads(sb):
     check(opener.wait(60) == 0, "the slow open failed")
 
 
+def test_btrfs_subvolumes(sb):
+    """btrfs, whose files carry a device number per subvolume and none the
+    mount's: guarded from a guard path inside a nested subvolume, and the
+    whole filesystem with it."""
+    disk = os.path.join(sb.dir, "btrfs")
+    sb.mount_btrfs(disk)
+    sub = os.path.join(disk, "sub")
+    subprocess.run(["btrfs", "-q", "subvolume", "create", sub], check=True)
+    models = os.path.join(sub, "models")
+    os.makedirs(models)
+    check(os.stat(models).st_dev != os.stat(disk).st_dev, "the subvolume shares the device")
+    in_root = sb.put("evil.pkl", EVIL, where=disk)
+    in_sub = sb.put("evil.pkl", EVIL, where=models)
+    clean = sb.put("clean.pkl", CLEAN, where=models)
+    sb.start("--guard", models, guard=False, expect_guarded=[disk])
+    check(try_open(in_sub) == errno.EPERM, "payload in the subvolume allowed")
+    check(try_open(in_root) == errno.EPERM, "payload at the top of the filesystem allowed")
+    check(try_open(clean) == 0, "clean model denied")
+
+
 def test_shutdown_reads_waiting_text(sb):
     """SIGTERM while a cold text file waits behind a scan for a worker: the
     loop reads its head itself and lets it open; the model waiting on its
@@ -597,7 +617,7 @@ def test_systemd_unit(sb):
 
 
 TESTS = [test_startup, test_enforce, test_audit_mode, test_cache, test_ignore_marks,
-         test_new_mount, test_mount_swapped, test_timeout, test_backlog, test_ext4_cold_reads,
+         test_new_mount, test_mount_swapped, test_btrfs_subvolumes, test_timeout, test_backlog, test_ext4_cold_reads,
          test_shutdown_reads_waiting_text, test_fifo_and_devices, test_sigkill,
          test_reload_bad_config,
          test_config_on_guarded_mount, test_sd_notify, test_stalled_journal, test_systemd_unit, test_many_opens]
