@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 
 struct entry {
 	struct pgd_key key;
@@ -50,9 +51,10 @@ bool pgd_key_equal(const struct pgd_key *a, const struct pgd_key *b)
 	       a->btime_ns == b->btime_ns;
 }
 
-bool pgd_key_from_fd(int fd, struct pgd_key *k, bool *regular)
+bool pgd_key_from_fd(int fd, struct pgd_key *k, struct pgd_file_facts *f)
 {
 	struct statx stx;
+	struct timespec now;
 
 	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_SYNC_AS_STAT,
 		  STATX_BASIC_STATS | STATX_BTIME, &stx))
@@ -67,7 +69,12 @@ bool pgd_key_from_fd(int fd, struct pgd_key *k, bool *regular)
 				    ? stx.stx_btime.tv_sec * 1000000000LL + stx.stx_btime.tv_nsec
 				    : 0,
 	};
-	*regular = S_ISREG(stx.stx_mode);
+	clock_gettime(CLOCK_REALTIME, &now);
+	f->regular = S_ISREG(stx.stx_mode);
+	/* with an ACL, the group bits are its mask: any named writer shows */
+	f->root_writes_only = stx.stx_uid == 0 && !(stx.stx_mode & (S_IWGRP | S_IWOTH));
+	/* a ctime in the future (the clock set back) is not settled either */
+	f->settled = now.tv_sec * 1000000000LL + now.tv_nsec - k->ctime_ns >= PGD_SETTLE_NS;
 	return true;
 }
 

@@ -22,8 +22,22 @@ struct pgd_key {
 	int64_t mtime_ns, ctime_ns, btime_ns;
 };
 
-/* The key of an open file; false if statx fails.  *regular: a regular file. */
-bool pgd_key_from_fd(int fd, struct pgd_key *k, bool *regular);
+/* How long after a change a file's key is trusted to show the next one.
+ * Timestamps are coarse: a clock tick (up to 10 ms) before Linux 6.13, a
+ * second on some filesystems, 2 s on FAT; two writes within one tick leave
+ * the same size and times.  A verdict or an ignore mark for a file changed
+ * more recently than this could outlive its content. */
+#define PGD_SETTLE_NS (2 * 1000000000LL)
+
+/* What else the statx of an open file tells, beyond its key. */
+struct pgd_file_facts {
+	bool regular;
+	bool root_writes_only; /* owned by root, no group (nor ACL) or other write */
+	bool settled;	       /* last changed over PGD_SETTLE_NS ago */
+};
+
+/* The key of an open file; false if statx fails. */
+bool pgd_key_from_fd(int fd, struct pgd_key *k, struct pgd_file_facts *f);
 bool pgd_key_equal(const struct pgd_key *a, const struct pgd_key *b);
 
 struct pgd_cache;

@@ -185,8 +185,14 @@ static int handler(void *user, const char *section, const char *name,
 	} else if (KEY("guard", "paths")) {
 		oom = strv_add(&c->guards, value);
 	} else if (KEY("guard", "ignore_marks")) {
-		if (!parse_bool(value, &c->ignore_marks))
-			return BAD("ignore_marks must be yes or no, not '%s'", value);
+		bool on;
+
+		if (!strcmp(value, "all"))
+			c->ignore_marks = PGD_IGNORE_ALL;
+		else if (parse_bool(value, &on))
+			c->ignore_marks = on ? PGD_IGNORE_ROOT_WRITES : PGD_IGNORE_NONE;
+		else
+			return BAD("ignore_marks must be yes, all or no, not '%s'", value);
 	} else if (KEY("scan", "profiles")) {
 		oom = strv_add(&c->profiles, value);
 	} else if (KEY("scan", "allow_files")) {
@@ -407,7 +413,7 @@ int pgd_config_load(const char *path, const struct pgd_overrides *ov,
 	c->workers = 2;
 	c->backlog = 1024;
 	c->cache_entries = 65536;
-	c->ignore_marks = true;
+	c->ignore_marks = PGD_IGNORE_ROOT_WRITES;
 	c->log = PGD_LOG_MODEL;
 	if (!path && access(PGD_DEFAULT_CONFIG, F_OK) == 0)
 		path = PGD_DEFAULT_CONFIG;
@@ -478,4 +484,9 @@ bool pgd_fallback_denies(const struct pgd_config *c, enum pgd_fallback f)
 const char *pgd_mode_name(enum pgd_mode m)
 {
 	return m == PGD_AUDIT ? "audit" : "enforce";
+}
+
+const char *pgd_ignore_name(enum pgd_ignore i)
+{
+	return i == PGD_IGNORE_ALL ? "all" : i == PGD_IGNORE_ROOT_WRITES ? "yes" : "no";
 }

@@ -29,6 +29,11 @@ enum pgd_auto { PGD_AUTO, PGD_YES, PGD_NO };
 /* Which decisions get an audit record. */
 enum pgd_log { PGD_LOG_DENIED, PGD_LOG_MODEL, PGD_LOG_ALL };
 
+/* Which files found not to be models get an ignore mark: none; those only
+ * root can write ("yes": a write through a shared mapping clears no mark,
+ * so a file another user can write keeps being looked at); every one. */
+enum pgd_ignore { PGD_IGNORE_NONE, PGD_IGNORE_ROOT_WRITES, PGD_IGNORE_ALL };
+
 struct pgd_strv {
 	char **v;
 	size_t n;
@@ -49,7 +54,7 @@ struct pgd_config {
 	char *source;		/* the file read, or "built-in" */
 	enum pgd_mode mode;
 	struct pgd_strv guards;	/* empty: every local filesystem */
-	bool ignore_marks;
+	enum pgd_ignore ignore_marks;
 	struct pgd_strv profiles, allow_files, allow_imports;
 	uint64_t scan_timeout_ms;
 	enum pgd_fallback on_timeout, on_error;
@@ -77,5 +82,6 @@ void pgd_config_put(struct pgd_config *c);
 /* Should a fallback deny in this mode? */
 bool pgd_fallback_denies(const struct pgd_config *c, enum pgd_fallback f);
 const char *pgd_mode_name(enum pgd_mode m);
+const char *pgd_ignore_name(enum pgd_ignore i);
 
 #endif

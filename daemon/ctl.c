@@ -19,7 +19,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -69,13 +68,13 @@ static void status_json(struct pgd_daemon *d, struct pg_strbuf *sb)
 		     pgd_mode_name(cfg->mode));
 	pg_sb_json_str(sb, cfg->source);
 	pg_sb_printf(sb, ",\"reloads\":%" PRIu64 ",\"uptime_s\":%" PRIu64
-		     ",\"pidfd\":%s,\"attribution\":\"%s\",\"ignore_marks\":%s"
+		     ",\"pidfd\":%s,\"attribution\":\"%s\",\"ignore_marks\":\"%s\""
 		     ",\"scan_timeout_ms\":%" PRIu64 ",\"workers\":%u,\"backlog\":%" PRIu64
 		     ",\"backlog_max\":%u,\"cache_entries\":%" PRIu64 ",\"cache_max\":%u"
 		     ",\"guarded\":[",
 		     d->reloads_done, mono_ms() / 1000u - d->started_ns / 1000000000u,
 		     d->pidfd_events ? "true" : "false", pgd_attr_source(d->attr),
-		     cfg->ignore_marks ? "true" : "false",
+		     pgd_ignore_name(cfg->ignore_marks),
 		     cfg->scan_timeout_ms, cfg->workers, pgd_read(&d->stats.backlog),
 		     cfg->backlog, pgd_read(&d->stats.cache_entries), cfg->cache_entries);
 	for (size_t i = 0; i < d->n_shown_mounts; i++) {
@@ -169,27 +168,6 @@ static void reload(struct pgd_daemon *d, struct pg_strbuf *reply)
 	pgd_config_put(cfg);
 }
 
-/* The watchdog ping, sent here rather than from the loop so that a full
- * notify socket stalls no open; sent only while the loop turns. */
-static void watchdog_ping(struct pgd_daemon *d, uint64_t *last_beat)
-{
-	uint64_t beat = atomic_load_explicit(&d->heartbeat, memory_order_relaxed);
-	const char *mode;
-	size_t mounts;
-
-	if (beat == *last_beat)
-		return;
-	*last_beat = beat;
-	pthread_mutex_lock(&d->lock);
-	mode = pgd_mode_name(d->shown_cfg->mode);
-	mounts = d->n_shown_mounts;
-	pthread_mutex_unlock(&d->lock);
-	sd_notifyf(0, "WATCHDOG=1\nSTATUS=%s: %zu filesystems guarded, %" PRIu64 " events, "
-		      "%" PRIu64 " denied, %" PRIu64 " would deny",
-		   mode, mounts, pgd_read(&d->stats.events), pgd_read(&d->stats.denied),
-		   pgd_read(&d->stats.would_deny));
-}
-
 static void serve(struct pgd_daemon *d, int fd)
 {
 	struct timeval tv = { .tv_sec = 2 };
@@ -236,19 +214,10 @@ static void *ctl_main(void *arg)
 		{ .fd = d->reload_efd, .events = POLLIN },
 		{ .fd = c->stop_efd, .events = POLLIN },
 	};
-	uint64_t every_ms = d->watchdog_usec / 1000u / PGD_BEATS_PER_WATCHDOG;
-	uint64_t count, last_beat = 0, next_ping = 0;
+	uint64_t count;
 
-	if (d->watchdog_usec && !every_ms)
-		every_ms = 1;
 	for (;;) {
-		int rc = poll(fds, 3, every_ms ? (int)every_ms : -1);
-
-		if (every_ms && mono_ms() >= next_ping) {
-			watchdog_ping(d, &last_beat);
-			next_ping = mono_ms() + every_ms;
-		}
-		if (rc < 0) {
+		if (poll(fds, 3, -1) < 0) {
 			if (errno != EINTR)
 				log_warn("control: poll");
 			continue;

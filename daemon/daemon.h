@@ -8,6 +8,7 @@
  *   audit writer (audit.c): formats and writes records after the answers.
  *   control (ctl.c): the unix socket; loads configurations on reload and
  *     hands them to the loop, since reading a file can wait on the loop.
+ *   watchdog (watchdog.c): pings systemd while the loop's heartbeat moves.
  *
  * What crosses threads is under `lock` or atomic (the counters).
  */
@@ -28,6 +29,7 @@ struct pgd_audit;
 struct pgd_cache;
 struct pgd_ctl;
 struct pgd_mounts;
+struct pgd_watchdog;
 struct pgd_workers;
 struct pg_classifier;
 struct pgd_pending;
@@ -49,6 +51,7 @@ struct pgd_daemon {
 	struct pgd_workers *workers;
 	struct pgd_ctl *ctl;
 	uint64_t watchdog_usec;		/* systemd's WatchdogSec, 0 if none */
+	struct pgd_watchdog *watchdog;
 	atomic_uint_fast64_t heartbeat; /* loop turns: the watchdog pings on it */
 
 	/* the loop's own */
@@ -70,7 +73,7 @@ struct pgd_daemon {
 };
 
 /* The loop turns at least this often per watchdog period when idle, and
- * the control thread looks as often, so a live loop never misses a ping. */
+ * the watchdog thread looks as often, so a live loop never misses a ping. */
 #define PGD_BEATS_PER_WATCHDOG 4
 
 /* The event loop, until SIGTERM/SIGINT; 0 or -1 (a fatal error, logged). */

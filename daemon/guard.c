@@ -4,16 +4,18 @@
  *   fanotify event -> own pid? allow at once
  *     -> statx the event fd -> verdict cache (dev, ino, size, times) -> hit: answer
  *     -> sniff head and tail without blocking (RWF_NOWAIT)
- *          not a model: allow, evictable ignore mark
- *          a model, or the read would block: a scan job with a deadline
+ *          not a model: allow, evictable ignore mark (settled files only)
+ *          a model: a scan job with a deadline
+ *          the read would block: a classify job (a thread of its own)
  *     -> job back from a worker: cache, answer (unless the deadline answered)
  *     -> after every answer: the audit record, queued
  *
  * One io_uring carries the loop's waits: multishot polls on the fanotify
  * group, the signalfd, the workers' eventfd, mountinfo (POLLPRI when the
  * mount table changes) and the control thread's eventfd; its wait timeout
- * is the nearest scan deadline or watchdog ping.  Nothing here opens a
- * file: an open on a guarded filesystem would wait for this very loop.
+ * is the nearest deadline or heartbeat.  Nothing here opens a file (an
+ * open on a guarded filesystem would wait for this very loop) or waits
+ * for a disk.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -63,6 +65,7 @@ struct event {
 	int pidfd;
 	uint64_t read_ns; /* CLOCK_BOOTTIME */
 	struct pgd_key key;
+	struct pgd_file_facts facts;
 };
 
 /* A model file waiting for a worker. */
@@ -211,25 +214,37 @@ static void answer_verdict(struct loop *l, struct event *ev, struct pgd_result *
 	}
 }
 
-/* Not a model: allowed, and with ignore marks on, never asked about again
- * until it changes.  A change between the sniff and the mark would have
- * cleared a mark that was not there yet, so the file is looked at again
- * after marking and the mark taken back if it moved. */
-static void answer_not_model(struct loop *l, struct event *ev, bool fd_busy)
+/* An ignore mark goes only where no change can slip past it: a write
+ * through a shared mapping clears no mark, so by default only on files
+ * that only root can write; and never on a file changed so recently that
+ * a second change could leave its key as it is (PGD_SETTLE_NS). */
+static bool may_ignore(const struct pgd_config *cfg, const struct pgd_file_facts *f)
+{
+	if (!f->settled)
+		return false;
+	return cfg->ignore_marks == PGD_IGNORE_ALL ||
+	       (cfg->ignore_marks == PGD_IGNORE_ROOT_WRITES && f->root_writes_only);
+}
+
+/* Not a model: allowed, and where may_ignore says so, never asked about
+ * again until it changes.  A change between the sniff and the mark would
+ * have cleared a mark that was not there yet, so the file is looked at
+ * again after marking and the mark taken back if it moved. */
+static void answer_not_model(struct loop *l, struct event *ev)
 {
 	struct pgd_daemon *d = l->d;
+	struct pgd_file_facts facts;
 	struct pgd_key now;
-	bool regular;
 
 	pgd_count(&d->stats.not_model);
 	respond(l, ev, PGD_ALLOW);
-	if (d->cfg->ignore_marks && fan_ignore(d->fan, ev->fd) == 0) {
-		if (!pgd_key_from_fd(ev->fd, &now, &regular) || !pgd_key_equal(&now, &ev->key))
+	if (may_ignore(d->cfg, &ev->facts) && fan_ignore(d->fan, ev->fd) == 0) {
+		if (!pgd_key_from_fd(ev->fd, &now, &facts) || !pgd_key_equal(&now, &ev->key))
 			fan_unignore(d->fan, ev->fd);
 		else
 			pgd_count(&d->stats.ignore_marks);
 	}
-	finish(l, ev, PGD_ALLOW, PGD_CAUSE_NOT_MODEL, NULL, fd_busy);
+	finish(l, ev, PGD_ALLOW, PGD_CAUSE_NOT_MODEL, NULL, false);
 }
 
 /* ---- scan jobs and deadlines ---- */
@@ -266,40 +281,17 @@ static void deadline_insert(struct loop *l, struct pgd_pending *p)
 		l->first = p;
 }
 
-/* A local disk read, on the loop: only for a file that is most likely
- * no model, when the workers cannot tell in time (submit, answer_early).
- * A worker may read the same fd meanwhile: pread shares no offset. */
-static ssize_t blocking_read(void *ctx, void *buf, size_t len, uint64_t off)
-{
-	ssize_t n;
-
-	do
-		n = pread(*(int *)ctx, buf, len, (off_t)off);
-	while (n < 0 && errno == EINTR);
-	return n < 0 ? -errno : n;
-}
-
-/* A full pool or a passed deadline must not deny files that are not
- * models: the loop reads their few head and tail bytes itself. */
-static bool not_model_read_here(struct loop *l, struct event *ev)
-{
-	bool candidate;
-
-	return pgd_classify(l->d->classifier, l->sniff, ev->key.size, blocking_read, &ev->fd,
-			    &candidate) == 0 && !candidate;
-}
-
+/* A model to scan, or a file to tell from one that the loop could not
+ * read without waiting for the disk: a job with a deadline.  Each kind has
+ * its own queue and its own bound (backlog). */
 static void submit(struct loop *l, struct event *ev, bool classify)
 {
 	struct pgd_daemon *d = l->d;
+	uint64_t classifying = pgd_workers_classifying(d->workers);
+	uint64_t waiting = classify ? classifying : pgd_read(&d->stats.backlog) - classifying;
 	struct pgd_pending *p;
 
-	if (classify && pgd_read(&d->stats.backlog) >= d->cfg->backlog &&
-	    not_model_read_here(l, ev)) {
-		answer_not_model(l, ev, false);
-		return;
-	}
-	if (pgd_read(&d->stats.backlog) >= d->cfg->backlog) {
+	if (waiting >= d->cfg->backlog) {
 		pgd_count(&d->stats.backlog_full);
 		answer(l, ev, by_fallback(d->cfg, d->cfg->on_timeout), PGD_CAUSE_BACKLOG,
 		       NULL, false);
@@ -332,10 +324,6 @@ static void answer_early(struct loop *l, struct pgd_pending *p, enum pgd_cause c
 	deadline_unlink(l, p);
 	p->answered = true;
 	atomic_store(&p->job.cancel, 1);
-	if (p->job.classify && not_model_read_here(l, &p->ev)) {
-		answer_not_model(l, &p->ev, true);
-		return;
-	}
 	if (cause == PGD_CAUSE_TIMEOUT)
 		pgd_count(&l->d->stats.timeouts);
 	answer(l, &p->ev, by_fallback(cfg, cfg->on_timeout), cause, NULL, true);
@@ -356,8 +344,9 @@ static void job_done(struct loop *l, struct pgd_job *job)
 	atomic_fetch_sub(&d->stats.backlog, 1);
 	if (job->res)
 		pgd_count(&d->stats.scans);
-	/* a verdict under another allowlist, or cut short, is not kept */
-	if (job->res && !cancelled && job->cfg == d->cfg &&
+	/* a verdict under another allowlist, cut short, or of a file whose
+	 * key may not show its next change, is not kept */
+	if (job->res && !cancelled && job->cfg == d->cfg && p->ev.facts.settled &&
 	    job->res->verdict != PG_VERDICT_ERROR &&
 	    pgd_cache_put(d->cache, &p->ev.key, job->res) == 0)
 		pgd_set(&d->stats.cache_entries, pgd_cache_size(d->cache));
@@ -366,7 +355,7 @@ static void job_done(struct loop *l, struct pgd_job *job)
 	} else {
 		deadline_unlink(l, p);
 		if (!job->err && !job->candidate) {
-			answer_not_model(l, &p->ev, false);
+			answer_not_model(l, &p->ev);
 		} else if (job->err || !job->res) {
 			pgd_count(&d->stats.errors);
 			answer(l, &p->ev, by_fallback(d->cfg, d->cfg->on_error),
@@ -472,7 +461,7 @@ static void handle_event(struct loop *l, const struct fanotify_event_metadata *m
 	struct event ev = { .fd = md->fd, .pid = md->pid, .pidfd = event_pidfd(md),
 			    .read_ns = now_ns() };
 	struct pgd_result *cached;
-	bool regular, candidate;
+	bool candidate;
 	int rc;
 
 	if (md->mask & FAN_Q_OVERFLOW) {
@@ -495,14 +484,14 @@ static void handle_event(struct loop *l, const struct fanotify_event_metadata *m
 			close(ev.pidfd);
 		return;
 	}
-	if (!pgd_key_from_fd(ev.fd, &ev.key, &regular)) {
+	if (!pgd_key_from_fd(ev.fd, &ev.key, &ev.facts)) {
 		pgd_count(&d->stats.errors);
 		answer(l, &ev, by_fallback(d->cfg, d->cfg->on_error), PGD_CAUSE_ERROR, NULL,
 		       false);
 		return;
 	}
-	if (!regular || ev.key.size == 0) {
-		answer_not_model(l, &ev, false);
+	if (!ev.facts.regular || ev.key.size == 0) {
+		answer_not_model(l, &ev);
 		return;
 	}
 	if ((cached = pgd_cache_get(d->cache, &ev.key))) {
@@ -517,9 +506,16 @@ static void handle_event(struct loop *l, const struct fanotify_event_metadata *m
 	else if (rc < 0)
 		submit(l, &ev, false); /* the scan meets the error and says so */
 	else if (!candidate)
-		answer_not_model(l, &ev, false);
+		answer_not_model(l, &ev);
 	else
 		submit(l, &ev, false);
+}
+
+static bool still_readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
 }
 
 static void read_events(struct loop *l)
@@ -530,8 +526,14 @@ static void read_events(struct loop *l)
 		const struct fanotify_event_metadata *md = (const void *)l->evbuf;
 
 		if (n < 0) {
-			if (errno == EAGAIN)
-				return;
+			/* an event whose fd could not be opened without waiting (a
+			 * lease to break) was denied and failed the read with
+			 * EAGAIN too: the rest may still be queued */
+			if (errno == EAGAIN) {
+				if (!still_readable(l->d->fan))
+					return;
+				continue;
+			}
 			if (errno != EINTR)
 				log_warn("fanotify: read");
 			if (errno == EMFILE || errno == ENFILE) {
@@ -657,7 +659,7 @@ static bool apply_config(struct loop *l, struct pgd_config *cfg)
 	pg_classifier_free(d->classifier);
 	d->classifier = classifier;
 	d->cfg = cfg;
-	if (old->ignore_marks && !cfg->ignore_marks && fan_flush_ignores(d->fan))
+	if (cfg->ignore_marks < old->ignore_marks && fan_flush_ignores(d->fan))
 		log_warn("fanotify: dropping ignore marks");
 	if (old->workers != cfg->workers)
 		log_warnx("reload: workers = %u takes effect at the next start", cfg->workers);
@@ -707,9 +709,9 @@ static void handle_signals(struct loop *l)
 	}
 }
 
-/* The watchdog pings go from the control thread (ctl.c), so that a full
- * notify socket never stalls the loop; the loop only shows it turns, and
- * wakes often enough for that when idle. */
+/* The watchdog pings go from a thread of their own (watchdog.c), so that
+ * a full notify socket never stalls the loop; the loop only shows that it
+ * turns, and wakes often enough for that when idle. */
 static void beat(struct loop *l, uint64_t now)
 {
 	atomic_fetch_add_explicit(&l->d->heartbeat, 1, memory_order_relaxed);

@@ -29,6 +29,7 @@
 #include "log.h"
 #include "mounts.h"
 #include "policy.h"
+#include "watchdog.h"
 #include "workers.h"
 
 static const char usage[] =
@@ -245,12 +246,17 @@ static int start(struct pgd_daemon *d)
 		return -1;
 	}
 	d->shown_cfg = pgd_config_get(d->cfg); /* status works from the start */
-	if (pgd_ctl_start(d, err, sizeof(err))) {
-		log_warnx("%s", err);
+	if (pgd_watchdog_start(d)) {
+		log_warn("watchdog thread");
 		return -1;
 	}
 	if (pgd_guard_mark(d)) {
 		log_warnx("no filesystem could be guarded");
+		return -1;
+	}
+	/* last: a status from the socket shows the guard in place */
+	if (pgd_ctl_start(d, err, sizeof(err))) {
+		log_warnx("%s", err);
 		return -1;
 	}
 	return 0;
@@ -317,6 +323,7 @@ int main(int argc, char **argv)
 	if (d.fan >= 0)
 		close(d.fan);
 	pgd_ctl_stop(&d);
+	pgd_watchdog_stop(&d);
 	if (d.workers) {
 		/* started but the loop never ran: nothing was submitted */
 		pgd_workers_stop(d.workers);

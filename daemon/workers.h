@@ -2,7 +2,10 @@
  * workers.h: the scan pool.  The event loop hands over a job (an open
  * event fd and the configuration to judge it by); a worker thread reads
  * the file through that fd with its own io_uring, scans it, and puts the
- * job on the done list, signalling an eventfd the loop polls.  The loop
+ * job on the done list, signalling an eventfd the loop polls.  A file the
+ * loop could not sniff without waiting for the disk goes first to a thread
+ * of its own that only tells models from other files, so that such a file
+ * never waits behind a scan and the loop never reads from a disk.  The loop
  * never waits for a worker: at a deadline it answers the kernel itself and
  * sets the job's cancel flag, which ends the scan at its next read or
  * within a few thousand opcodes.  The job, and its fd, stay the loop's to
@@ -35,12 +38,15 @@ struct pgd_job {
 
 struct pgd_workers;
 
-/* Start n threads; NULL with errno set on failure. */
+/* Start n scan threads and the classify thread; NULL with errno set. */
 struct pgd_workers *pgd_workers_start(unsigned n);
 /* Readable (an eventfd counter) when jobs are done. */
 int pgd_workers_fd(const struct pgd_workers *w);
-/* Scans queue in order; classify jobs go first, ahead of every scan. */
+/* Scans and classify jobs queue in order, each kind on its own threads: n
+ * scan threads, and one that classifies and hands models on to them. */
 void pgd_workers_submit(struct pgd_workers *w, struct pgd_job *job);
+/* Classify jobs not yet classified: the rest of the backlog is scans. */
+unsigned pgd_workers_classifying(struct pgd_workers *w);
 /* Every job done since the last call, oldest first; NULL if none. */
 struct pgd_job *pgd_workers_done(struct pgd_workers *w);
 /* Cancel everything, join the threads; jobs that never ran come back from

@@ -57,13 +57,24 @@ static void test_builtin_default(void **state)
 	assert_string_equal(c->source, "built-in");
 	assert_int_equal(c->mode, PGD_ENFORCE);
 	assert_int_equal(c->guards.n, 0);
-	assert_true(c->ignore_marks);
+	assert_int_equal(c->ignore_marks, PGD_IGNORE_ROOT_WRITES);
 	assert_int_equal(c->scan_timeout_ms, 10000);
 	assert_string_equal(c->audit_file, "/var/log/pickleguard/audit.jsonl");
 	assert_string_equal(c->control_socket, "/run/pickleguard/ctl.sock");
 	assert_true(pgd_fallback_denies(c, c->on_timeout));
 	assert_true(pg_allowlist_contains(c->allow, "torch._utils", 12, "_rebuild_tensor_v2", 18));
 	assert_false(pg_allowlist_contains(c->allow, "os", 2, "system", 6));
+	pgd_config_put(c);
+}
+
+static void test_ignore_marks_all(void **state)
+{
+	char err[512];
+	struct pgd_config *c = load("[guard]\nignore_marks = all\n", NULL, err, sizeof(err), NULL);
+
+	assert_non_null(c);
+	assert_int_equal(c->ignore_marks, PGD_IGNORE_ALL);
+	assert_string_equal(pgd_ignore_name(c->ignore_marks), "all");
 	pgd_config_put(c);
 }
 
@@ -82,7 +93,7 @@ static void test_values(void **state)
 	assert_int_equal(c->mode, PGD_AUDIT);
 	assert_int_equal(c->guards.n, 3);
 	assert_string_equal(c->guards.v[2], "/c");
-	assert_false(c->ignore_marks);
+	assert_int_equal(c->ignore_marks, PGD_IGNORE_NONE);
 	assert_int_equal(c->scan_timeout_ms, 250);
 	/* audit mode: the default fallback allows, an explicit deny denies */
 	assert_false(pgd_fallback_denies(c, PGD_FALLBACK_DEFAULT));
@@ -128,7 +139,7 @@ static void test_errors_name_file_and_line(void **state)
 	expect_error("[scan]\non_timeout = maybe\n", 2, "on_timeout must be default, allow or deny");
 	expect_error("[scan]\nbacklog = -1\n", 2, "backlog must be 1 to 1048576");
 	expect_error("[audit]\nlog = everything\n", 2, "log must be denied, model or all");
-	expect_error("[guard]\nignore_marks = perhaps\n", 2, "ignore_marks must be yes or no");
+	expect_error("[guard]\nignore_marks = perhaps\n", 2, "ignore_marks must be yes, all or no");
 	expect_error("just words\n", 1, "not a key = value line or [section]");
 	expect_error("[scan]\nprofiles = nosuchprofile\n", 0, "profiles: ");
 	expect_error("[scan]\nallow_imports = notdotted\n", 0, "allow_imports: ");
@@ -209,6 +220,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_builtin_default),
 		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_ignore_marks_all),
 		cmocka_unit_test(test_errors_name_file_and_line),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_allow_file_errors_name_line),
