@@ -835,13 +835,18 @@ static void mutate_from(struct pg_vm *vm, long x, size_t step)
 /*
  * A PUT/GET index as PyLong_FromString(s, NULL, 10) reads it: spaces,
  * sign, digits with single underscores, spaces.  0 and *v, 1 for a
- * negative number, -1 for anything we do not read the same way.
+ * negative number, -1 for anything we do not read the same way.  The line
+ * is a C string there: it ends at its first NUL ("2\0junk" is 2).
  */
 static int parse_index(const uint8_t *s, size_t len, uint64_t *v)
 {
+	const uint8_t *nul = memchr(s, 0, len);
 	size_t i = 0;
 	bool neg = false, digit = false;
 	uint64_t x = 0;
+
+	if (nul)
+		len = (size_t)(nul - s);
 
 #define SPACE(c) ((c) == ' ' || ((c) >= '\t' && (c) <= '\r'))
 	while (i < len && SPACE(s[i]))

@@ -288,6 +288,11 @@ case("pop_mark_hides_nothing", b"(" + glob("pgtest_marker", "fire") + b"1N.", "u
      "POP_MARK discards the imported callable, but find_class already imported it")
 case("dup_payload", glob("pgtest_marker", "fire") + b"20(" + string("dup_payload") + b"tR.",
      "unsafe", F, "runs", "DUP then POP leaves the imported callable for REDUCE")
+case("text_index_nul",
+     b"Vpgtest_marker\np2\x00junk\n0Vfire\np3\n0g2\x00\ng3\x00 \n\x93"
+     + b"(Vtext_index_nul\ntR.",
+     "unsafe", F, "runs",
+     "PUT/GET index lines are C strings to PyLong_FromString: '2\\0junk' is 2")
 case("memo_get_missing_proto", b"\x80\x02h\x07.", "unsafe", "memo", "fails",
      "BINGET of a memo key that was never PUT, after a PROTO")
 case("memo_get_missing_bare", b"h\x07.", "not-pickle", "", "fails",
