@@ -18,12 +18,15 @@ enum pg_role {
 	PG_ROLE_CODECS_ENCODE,	/* _codecs.encode(str, "latin1"): constant bytes */
 	PG_ROLE_NESTED_PICKLE,	/* loads its bytes argument as a pickle */
 	PG_ROLE_NESTED_TORCH,	/* loads its bytes argument as a torch file */
+	PG_ROLE_CALLS_ARG0,	/* global_args checked, then args[0](*args[2]) is
+				 * called, and args[3] is set as attributes */
 };
 
 /* What BUILD on an object this callable made must be checked for. */
 enum pg_build_rule {
 	PG_BUILD_ANY = 0,
 	PG_BUILD_NDARRAY, /* ndarray.__setstate__: object lists must fill the shape */
+	PG_BUILD_DTYPE,	  /* dtype.__setstate__: no structured fields */
 };
 
 struct pg_callable {

@@ -142,10 +142,49 @@ const char *pg_np_check_array_state(struct pg_vm *vm, const struct pv *state)
 		return "an array state whose dtype we cannot read";
 	if (!pg_np_count(vm, shape, &count))
 		return "an object array state whose shape we cannot read";
+	if (data && (data->kind == PV_OBJECT || data->kind == PV_UNKNOWN ||
+		     data->kind == PV_GLOBAL || data->kind == PV_PERSISTENT))
+		return "an object array state whose list (made by a call) we cannot measure";
 	if (!data || data->kind != PV_LIST)
 		return NULL; /* numpy wants a list for object arrays */
 	if (pg_vm_list_len(vm, data) != count)
 		return "an object array state whose list is not as long as its shape "
 		       "(numpy reads past the list)";
+	return NULL;
+}
+
+/*
+ * numpy's dtype __setstate__ takes a structured dtype's fields, offsets,
+ * item size and flags as given: an object field at an offset of bytes the
+ * pickle supplies is a pointer it chose, and so are flags that claim
+ * objects in a plain type.  Structured dtypes of plain numbers (sklearn's
+ * tree nodes) pass.
+ */
+const char *pg_np_check_dtype_state(struct pg_vm *vm, const struct pv *inst)
+{
+	const struct pv *state = pg_vm_obj_state(vm, inst), *fields, *sub, *args, *type;
+	uint64_t size;
+	int64_t flags;
+	int objects;
+
+	if (!state || state->kind == PV_UNKNOWN || state->kind == PV_OBJECT ||
+	    state->kind == PV_GLOBAL || state->kind == PV_PERSISTENT)
+		return "a dtype state we cannot read (numpy trusts its fields and flags)";
+	if (state->kind != PV_TUPLE)
+		return NULL; /* numpy raises */
+	objects = dtype_info(vm, inst, 0, &size);
+	if (objects < 0)
+		return "a dtype state we cannot read (numpy trusts its fields and flags)";
+	fields = pg_vm_tuple_item(vm, state, 4);
+	sub = pg_vm_tuple_item(vm, state, 2);
+	if (objects && ((fields && fields->kind != PV_NONE) || (sub && sub->kind != PV_NONE)))
+		return "a structured dtype state with objects (numpy trusts its field offsets "
+		       "and flags)";
+	args = pg_vm_obj_args(vm, inst);
+	type = args ? pg_vm_tuple_item(vm, args, 0) : NULL;
+	if (pg_vm_int(pg_vm_tuple_item(vm, state, 7), &flags) && (flags & NPY_ITEM_REFCOUNT) &&
+	    !(type && (pg_vm_str_is(vm, type, "O") || pg_vm_str_is(vm, type, "O8") ||
+		       pg_vm_str_is(vm, type, "O4"))))
+		return "a dtype state whose flags say objects of a type that holds none";
 	return NULL;
 }

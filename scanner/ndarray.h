@@ -18,5 +18,7 @@ bool pg_np_count(struct pg_vm *vm, const struct pv *shape, uint64_t *count);
 /* Why BUILD with this state on a _reconstruct'ed ndarray is unsafe, or
  * NULL when it is not. */
 const char *pg_np_check_array_state(struct pg_vm *vm, const struct pv *state);
+/* Why the state BUILD just gave this numpy.dtype is unsafe, or NULL. */
+const char *pg_np_check_dtype_state(struct pg_vm *vm, const struct pv *inst);
 
 #endif

@@ -108,9 +108,11 @@ static bool parse(struct parser *ps, struct lit *out)
 	if (c == '\'' || c == '"') {
 		const char *s = ++ps->p;
 
+		/* an escape ('\\x4f' is 'O' to ast.literal_eval) is refused:
+		 * numpy never writes one, and the text would not say the name */
 		while (ps->p < ps->end && *ps->p != c) {
-			if (*ps->p == '\\' && ps->p + 1 < ps->end)
-				ps->p++;
+			if (*ps->p == '\\')
+				return false;
 			ps->p++;
 		}
 		if (ps->p >= ps->end)

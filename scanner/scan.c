@@ -541,11 +541,15 @@ static int scan_unknown(struct pg_scan_ctx *ctx, const struct pg_reader *rd,
 	return scan_raw(ctx, rd, member, depth, format);
 }
 
-/* Data whose first bytes say format f (never tar). */
+/* Data whose first bytes say format f (never tar).  A magic number is no
+ * proof: pickle.load and torch.load read the same bytes as opcodes, so
+ * formats with no pickle of their own, and compressed data, are also
+ * scanned raw (a stream that is no pickle costs a few bytes). */
 static int scan_format(struct pg_scan_ctx *ctx, const struct pg_reader *rd, enum pg_format f,
 		       const uint8_t *head, size_t n, const char *member, unsigned depth,
 		       const char **format)
 {
+	const char *raw_format;
 	int rc;
 
 	*format = pg_format_name(f);
@@ -562,7 +566,7 @@ static int scan_format(struct pg_scan_ctx *ctx, const struct pg_reader *rd, enum
 	case PG_FMT_SAFETENSORS:
 	case PG_FMT_GGUF:
 	case PG_FMT_HDF5:
-		rc = 0; /* no pickle in these formats */
+		rc = scan_raw(ctx, rd, member, depth, &raw_format);
 		break;
 	case PG_FMT_GZIP:
 	case PG_FMT_BZ2:
@@ -573,6 +577,8 @@ static int scan_format(struct pg_scan_ctx *ctx, const struct pg_reader *rd, enum
 	case PG_FMT_LZ4:
 	case PG_FMT_ZSTD:
 		rc = scan_compressed(ctx, rd, f, member, depth);
+		if (rc >= 0)
+			rc = scan_raw(ctx, rd, member, depth, &raw_format);
 		if (rc != -ENOENT)
 			break;
 		*format = "unknown";
@@ -671,8 +677,8 @@ bool pg_classifier_candidate(struct pg_classifier *c, const uint8_t *head,
 	}
 	if (tail && has_end_record(tail, tail_n))
 		return true; /* a zip behind, whatever the head is */
-	return f == PG_FMT_UNKNOWN &&
-	       pg_pickle_plausible(&c->ctx, head, n, false);
+	/* a magic number is no proof: the scan reads these raw too */
+	return pg_pickle_plausible(&c->ctx, head, n, false);
 }
 
 /*

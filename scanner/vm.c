@@ -63,7 +63,12 @@ struct pg_vm {
 	struct pg_collected *collected;
 	size_t n_collected, collected_cap;
 	uint32_t collect_list; /* the list collect_strings follows, +1 */
+	unsigned call_depth;   /* calls made by callables (PG_ROLE_CALLS_ARG0) */
 };
+
+/* How deep calls made on a pickle's behalf may nest (PG_ROLE_CALLS_ARG0):
+ * real checkpoints make one. */
+#define MAX_CALL_DEPTH 8
 
 int pg_vm_new(struct pg_vm **vmp)
 {
@@ -153,6 +158,8 @@ error(struct pg_vm *vm, enum err_class cls, enum pg_reason_kind kind,
 {
 	va_list ap;
 
+	if (kind == PG_REASON_LIMIT && vm->ld->limit_is_evidence)
+		vm->evidence = vm->res->effects = true;
 	note_error(vm, cls);
 	if (vm->res->halted)
 		return; /* the caller discards this stream's reasons anyway */
@@ -328,11 +335,14 @@ static struct pv str_value(struct pg_vm *vm, uint64_t off, uint64_t len,
 			   enum pg_str_enc enc, const uint8_t *text)
 {
 	struct pv v = { .kind = PV_STR, .enc = (uint8_t)enc, .a = off, .b = len };
-	uint8_t buf[2 * DUNDER_MAX];
+	/* an escape spells one character in up to 10 bytes ("\\U0000005f") */
+	bool escapes = enc == PG_ENC_RAW_UNICODE || enc == PG_ENC_ESCAPED;
+	uint64_t max_raw = escapes ? 10 * DUNDER_MAX : DUNDER_MAX;
+	uint8_t buf[2 * 10 * DUNDER_MAX];
 
 	if (len <= vm->lim->max_line)
 		v.flags |= PVF_SHORT;
-	if (text && len <= DUNDER_MAX) {
+	if (text && len <= max_raw) {
 		ssize_t n = pg_str_text(enc, text, (size_t)len, buf);
 
 		if (n > 0 && is_dunder(buf, (size_t)n))
@@ -400,11 +410,13 @@ static bool span_is(struct pg_span s, const char *text)
 }
 
 /*
- * Can a module of this name be imported at all?  Dotted identifiers only
- * (non-ASCII letters allowed): "" fails at once, and a name with spaces
- * or punctuation only imports a file planted under that very name.  Text
- * files starting with 'c' ("class Foo:\n") are GLOBAL opcodes of such
- * names: they are pickles only if something importable follows.
+ * Can a module of this name be imported at all?  The import system takes
+ * any file name on sys.path, not only identifiers: Debian's stdlib has
+ * _sysconfigdata__x86_64-linux-gnu.  Components of letters (non-ASCII
+ * too), digits, '_' and '-' pass; "" fails at once, and a name with spaces
+ * or other punctuation only imports a file planted under that very name.
+ * Text files starting with 'c' ("class Foo:\n") are GLOBAL opcodes of
+ * such names: they are pickles only if something importable follows.
  */
 static bool importable(struct pg_span m)
 {
@@ -417,8 +429,8 @@ static bool importable(struct pg_span m)
 			if (start)
 				return false;
 			start = true;
-		} else if (c == '_' || c >= 0x80 || (unsigned)((c | 0x20) - 'a') < 26u ||
-			   (!start && (unsigned)(c - '0') < 10u)) {
+		} else if (c == '_' || c == '-' || c >= 0x80 ||
+			   (unsigned)((c | 0x20) - 'a') < 26u || (unsigned)(c - '0') < 10u) {
 			start = false;
 		} else {
 			return false;
@@ -562,6 +574,55 @@ static void nested_arg(struct pg_vm *vm, const struct pg_callable *rule,
 	}
 }
 
+static struct pv call(struct pg_vm *vm, struct pv fn, struct pv args);
+static bool sets_dunder(const struct vm_store *st, const struct pv *v);
+
+/* The arguments checked as PG_ROLE_GLOBAL_ARGS says. */
+static void global_args(struct pg_vm *vm, const struct pg_callable *rule, struct pv fn,
+			struct pv args)
+{
+	for (unsigned i = 0; i < 8; i++) {
+		const struct pv *a = vm_tuple_item(&vm->st, args, i);
+
+		if (!(rule->global_args & (1u << i)) || !a || a->kind == PV_GLOBAL ||
+		    a->kind == PV_UNKNOWN ||
+		    (a->kind == PV_NONE && (rule->none_ok & (1u << i))))
+			continue;
+		import_finding(vm, PG_REASON_CALL, fn, "argument %u is %s: %s", i,
+			       kind_name(a->kind), rule->why);
+	}
+}
+
+/* torch's _rebuild_from_type(_v2)(func, type, args, state): func(*args) is
+ * a call like REDUCE's, with its own rules; state's keys become attributes. */
+static void calls_arg0(struct pg_vm *vm, const struct pg_callable *rule, struct pv fn,
+		       struct pv args)
+{
+	const struct pv *func = vm_tuple_item(&vm->st, args, 0);
+	const struct pv *fargs = vm_tuple_item(&vm->st, args, 2);
+	const struct pv *state = vm_tuple_item(&vm->st, args, 3);
+
+	global_args(vm, rule, fn, args);
+	if (sets_dunder(&vm->st, state))
+		import_finding(vm, PG_REASON_CALL, fn, "state sets a dunder attribute: %s",
+			       rule->why);
+	if (!func || func->kind != PV_GLOBAL)
+		return; /* no call, or global_args said why */
+	if (!fargs || (fargs->kind != PV_TUPLE && fargs->kind != PV_UNKNOWN)) {
+		import_finding(vm, PG_REASON_CALL, fn, "args is %s, not a tuple: %s",
+			       fargs ? kind_name(fargs->kind) : "missing", rule->why);
+		return;
+	}
+	if (vm->call_depth >= MAX_CALL_DEPTH) {
+		import_finding(vm, PG_REASON_CALL, fn, "calls nested deeper than %d: %s",
+			       MAX_CALL_DEPTH, rule->why);
+		return;
+	}
+	vm->call_depth++;
+	call(vm, *func, *fargs);
+	vm->call_depth--;
+}
+
 /*
  * Call (or instantiate) an import with an argument tuple, applying its
  * rules; returns the result CPython would push.
@@ -592,17 +653,10 @@ static struct pv call(struct pg_vm *vm, struct pv fn, struct pv args)
 		case PG_ROLE_PLAIN:
 			break;
 		case PG_ROLE_GLOBAL_ARGS:
-			for (unsigned i = 0; i < 8; i++) {
-				const struct pv *a = vm_tuple_item(&vm->st, args, i);
-
-				if (!(rule->global_args & (1u << i)) || !a ||
-				    a->kind == PV_GLOBAL || a->kind == PV_UNKNOWN ||
-				    (a->kind == PV_NONE && (rule->none_ok & (1u << i))))
-					continue;
-				import_finding(vm, PG_REASON_CALL, fn,
-					       "argument %u is %s: %s", i,
-					       kind_name(a->kind), rule->why);
-			}
+			global_args(vm, rule, fn, args);
+			break;
+		case PG_ROLE_CALLS_ARG0:
+			calls_arg0(vm, rule, fn, args);
 			break;
 		case PG_ROLE_CODECS_ENCODE:
 			if (vm_tuple_len(&vm->st, args) == 2 && a0->kind == PV_STR &&
@@ -712,8 +766,11 @@ static void op_build(struct pg_vm *vm)
 		o->state = state;
 		o->weight = vm_weight_add(o->weight, vm_weight(&vm->st, &state));
 		check_weight(vm, o->weight);
-		if (rule && rule->build == PG_BUILD_NDARRAY &&
-		    (why = pg_np_check_array_state(vm, &state)))
+		why = !rule ? NULL
+		      : rule->build == PG_BUILD_NDARRAY ? pg_np_check_array_state(vm, &state)
+		      : rule->build == PG_BUILD_DTYPE	? pg_np_check_dtype_state(vm, &inst)
+							: NULL;
+		if (why)
 			import_finding(vm, PG_REASON_BUILD,
 				       (struct pv){ .kind = PV_GLOBAL, .ref = o->import },
 				       "BUILD with %s", why);
@@ -1124,7 +1181,15 @@ static bool text_index(struct pg_vm *vm, bool check_stack, uint64_t *key)
 		underflow(vm);
 		return false;
 	}
-	rc = l.data ? parse_index(l.data, (size_t)l.len - 1, key) : -1;
+	if (!l.data) {
+		/* CPython reads a line of any length: that it fails is no
+		 * sign these bytes are no pickle */
+		error(vm, REFUSED, PG_REASON_LIMIT, "%s: index line longer than max_line",
+		      op_name(vm->op));
+		vm->odd_put |= check_stack;
+		return false;
+	}
+	rc = parse_index(l.data, (size_t)l.len - 1, key);
 	if (rc < 0) {
 		/* pickle.py keeps keys _pickle.c cannot (huge ones): a GET can
 		 * only find such a key after a PUT we could not read either */

@@ -74,6 +74,11 @@ struct pg_loader {
 	 * evidence; without an import or persistent load the stream is
 	 * dropped, reasons and all */
 	bool only_effects;
+	/* ... but a limit hit is evidence: emulation stops there, and what
+	 * followed might have run (archive members found by content, which
+	 * have already looked like a pickle; not joblib array data, whose
+	 * random bytes may ask for anything) */
+	bool limit_is_evidence;
 	/* bytes read from the middle of another stream (joblib array data as
 	 * pickle.load sees it): start on this many unknown values, and keep
 	 * only what would run (findings), not how the bytes fail to parse */

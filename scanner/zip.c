@@ -63,6 +63,7 @@ struct archive {
 	struct pg_scan_ctx *ctx;
 	const struct pg_reader *rd;
 	const char *member;
+	unsigned depth;	      /* of this archive: its members are one deeper */
 	struct entry *e;
 	size_t n;
 	uint64_t cd, cd_size; /* central directory, where it really is */
@@ -152,6 +153,14 @@ static bool find_end(struct archive *a, uint64_t *count)
 			bad(a, eocd, "broken zip64 end record");
 			return false;
 		}
+		/* miniz and libzip go where the locator says, zipfile right
+		 * before it: one record for all, of the plain size */
+		if (le64(loc + 8) != z)
+			bad(a, eocd, "zip64 locator names a record at 0x%" PRIx64
+				     ", zipfile reads the one at 0x%" PRIx64, le64(loc + 8), z);
+		if (le64(z64 + 4) != 44)
+			bad(a, eocd, "zip64 end record of %" PRIu64 " bytes, not 44 "
+				     "(extensible data that can hide another)", le64(z64 + 4));
 		*count = le64(z64 + 32);
 		a->cd_size = le64(z64 + 40);
 		a->cd = le64(z64 + 48);
@@ -658,19 +667,19 @@ static int scan_member(struct archive *a, zip_t *za, size_t i,
 		rc = pg_torch_zip_begin(a->ctx, t->torchscript, &tz, &ld);
 		ld.member = where;
 		if (!rc)
-			rc = pg_scan_pickles(a->ctx, &md.rd, &ld, 0, UINT64_MAX, 1,
+			rc = pg_scan_pickles(a->ctx, &md.rd, &ld, 0, UINT64_MAX, a->depth + 1,
 					     &is_pickle);
 		pg_torch_zip_end(tz);
 	} else if (pickle) {
-		rc = pg_scan_pickles(a->ctx, &md.rd, &ld, 0, UINT64_MAX, 1, &is_pickle);
+		rc = pg_scan_pickles(a->ctx, &md.rd, &ld, 0, UINT64_MAX, a->depth + 1, &is_pickle);
 	} else if (npy) {
-		rc = pg_scan_npy(a->ctx, &md.rd, where, 1);
+		rc = pg_scan_npy(a->ctx, &md.rd, where, a->depth + 1);
 	} else if (content == CONTAINER) {
-		rc = pg_scan_any(a->ctx, &md.rd, where, 1, &fmt);
+		rc = pg_scan_any(a->ctx, &md.rd, where, a->depth + 1, &fmt);
 	} else {
 		/* a pickle under another name, if it can run anything */
-		ld.only_effects = true;
-		rc = pg_scan_pickles(a->ctx, &md.rd, &ld, 0, UINT64_MAX, 1, &is_pickle);
+		ld.only_effects = ld.limit_is_evidence = true;
+		rc = pg_scan_pickles(a->ctx, &md.rd, &ld, 0, UINT64_MAX, a->depth + 1, &is_pickle);
 	}
 	free(where);
 	free(md.buf);
@@ -694,7 +703,7 @@ static const char *archive_format(const struct archive *a,
 int pg_scan_zip(struct pg_scan_ctx *ctx, const struct pg_reader *rd,
 		const char *member, unsigned depth, const char **format)
 {
-	struct archive a = { .ctx = ctx, .rd = rd, .member = member };
+	struct archive a = { .ctx = ctx, .rd = rd, .member = member, .depth = depth };
 	struct torch_layout t = { 0 };
 	struct zsrc z;
 	zip_t *za = NULL;

@@ -293,6 +293,51 @@ case("text_index_nul",
      + b"(Vtext_index_nul\ntR.",
      "unsafe", F, "runs",
      "PUT/GET index lines are C strings to PyLong_FromString: '2\\0junk' is 2")
+case("text_index_long_line",
+     b"Np0\n0g" + b" " * 70000 + b"0\n0" + payload_p0("text_index_long_line"),
+     "unsafe", F, "runs",
+     "a GET index line of 70,000 spaces and a digit: PyLong_FromString skips the spaces, "
+     "and so does the scan, rather than call the bytes no pickle")
+case("hyphen_module",
+     b"N0" + glob("pgtest-marker", "fire") + b"(" + string("hyphen_module") + b"tRh\xff",
+     "unsafe", "import:pgtest-marker.fire memo truncated", "runs",
+     "find_class imports any file name on sys.path, hyphens and all; the GET of a missing "
+     "key after it must not make the bytes 'no pickle'")
+case("rebuild_from_type_calls",
+     proto(3) + glob("torch._tensor", "_rebuild_from_type_v2") + b"(" + glob("pickle", "loads")
+     + glob("builtins", "object") + b"(" + b"B" + struct.pack("<I", len(payload_p2("rebuild_from_type_calls")))
+     + payload_p2("rebuild_from_type_calls") + b"t}tR.",
+     "unsafe", F, "runs",
+     "_rebuild_from_type_v2 calls func(*args): pickle.loads of a payload, whatever follows",
+     allow="torch._tensor._rebuild_from_type_v2 pickle.loads", needs="torch")
+case("build_escaped_dunder_state",
+     proto(2) + glob("argparse", "Namespace") + b")R(N}V"
+     + b"".join(b"\\U%08x" % c for c in b"__class__") + b"\n"
+     + glob("pgtest_marker", "Holder") + b"stb.",
+     "unsafe", "build", "loads",
+     "a BUILD key spelled in 90 bytes of \\U escapes decodes to __class__",
+     allow="argparse.Namespace pgtest_marker.Holder")
+# pickle.dumps(numpy.dtype([('a', 'O')]), protocol=2) with numpy 1.24
+DTYPE_OBJECT_FIELD = (b"\x80\x02cnumpy\ndtype\nq\x00X\x02\x00\x00\x00V8q\x01\x89\x88\x87q\x02"
+                      b"Rq\x03(K\x03X\x01\x00\x00\x00|q\x04NX\x01\x00\x00\x00aq\x05\x85q\x06}q\x07"
+                      b"h\x05h\x00X\x02\x00\x00\x00O8q\x08\x89\x88\x87q\tRq\n(K\x03h\x04NNNJ"
+                      b"\xff\xff\xff\xffJ\xff\xff\xff\xffK?tq\x0bbK\x00\x86q\x0csK\x08K\x01K\x1b"
+                      b"tq\rb.")
+case("dtype_structured_object", DTYPE_OBJECT_FIELD, "unsafe", "build:numpy.dtype", "loads",
+     "a structured dtype with an object field: numpy's __setstate__ trusts the state's "
+     "offsets and flags, so a forged one points numpy at bytes of the pickle's choosing",
+     needs="numpy")
+# pickle.dumps(numpy.empty(0, dtype=object), protocol=2), its list made by builtins.list()
+case("ndarray_object_list_by_call",
+     b"\x80\x02cnumpy.core.multiarray\n_reconstruct\nq\x00cnumpy\nndarray\nq\x01K\x00\x85q"
+     b"\x02c_codecs\nencode\nq\x03X\x01\x00\x00\x00bq\x04X\x06\x00\x00\x00latin1q\x05\x86"
+     b"q\x06Rq\x07\x87q\x08Rq\t(K\x01K\x00\x85q\ncnumpy\ndtype\nq\x0bX\x02\x00\x00\x00O8"
+     b"q\x0c\x89\x88\x87q\rRq\x0e(K\x03X\x01\x00\x00\x00|q\x0fNNNJ\xff\xff\xff\xffJ\xff"
+     b"\xff\xff\xffK?tq\x10b\x89" + glob("builtins", "list") + b")Rtq\x12b.",
+     "unsafe", "build:numpy.core.multiarray._reconstruct", "loads",
+     "an object array's list made by a call: its length is unknown, and numpy reads as "
+     "many items as the shape says, past a short list's end",
+     needs="numpy")
 case("memo_get_missing_proto", b"\x80\x02h\x07.", "unsafe", "memo", "fails",
      "BINGET of a memo key that was never PUT, after a PROTO")
 case("memo_get_missing_bare", b"h\x07.", "not-pickle", "", "fails",
