@@ -89,6 +89,12 @@ static void after_build(void *c, struct pg_vm *vm, const struct pv *inst)
 			     pg_vm_frame_left(vm));
 		return;
 	}
+	if (pg_vm_obj_rebuilt(vm, inst)) {
+		/* its __dict__ keeps the keys of every state: we size from one */
+		pg_vm_refuse(vm, PG_REASON_MALFORMED, true,
+			     "NumpyArrayWrapper built twice (joblib merges the states)");
+		return;
+	}
 	state = pg_vm_obj_state(vm, inst);
 	shape = pg_vm_dict_get(vm, state, "shape");
 	dtype = pg_vm_dict_get(vm, state, "dtype");

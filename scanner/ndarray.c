@@ -29,7 +29,7 @@ static int dtype_info(struct pg_vm *vm, const struct pv *dt, int depth,
 	int64_t flags, elsize;
 	size_t digits;
 	uint64_t size = 0;
-	bool objects;
+	bool objects, flexible;
 
 	if (!dt || depth > 8 || !pg_vm_import_is(vm, dt, "numpy", "dtype"))
 		return -1;
@@ -44,14 +44,19 @@ static int dtype_info(struct pg_vm *vm, const struct pv *dt, int depth,
 		size = size * 10 + (uint64_t)(text.ptr[digits] - '0');
 	if (digits != text.len)
 		return -1; /* "f8", "O8", "V44", "U5": kind letter, size */
+	flexible = memchr("VSaU", text.ptr[0], 4) != NULL;
+	if (text.ptr[0] == 'U')
+		size *= 4; /* "U5": 5 UCS-4 characters */
 	state = pg_vm_obj_state(vm, dt);
 	if (state) {
 		if (pg_vm_tuple_len(vm, state) < 8 ||
 		    !pg_vm_int(pg_vm_tuple_item(vm, state, 5), &elsize) ||
 		    !pg_vm_int(pg_vm_tuple_item(vm, state, 7), &flags))
 			return -1;
-		if (elsize > 0)
-			size = (uint64_t)elsize; /* flexible types: bytes */
+		/* numpy takes the state's element size for flexible types
+		 * only (in bytes: "U5" says 20); "f8" stays 8 whatever it says */
+		if (elsize > 0 && flexible)
+			size = (uint64_t)elsize;
 		objects |= flags & NPY_ITEM_REFCOUNT;
 		sub = pg_vm_tuple_item(vm, state, 2);
 		if (sub->kind == PV_TUPLE) {

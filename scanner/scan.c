@@ -200,8 +200,10 @@ static int run_stream(struct pg_scan_ctx *ctx, const struct pg_reader *rd,
 		ctx->read_error = true;
 	if (ld->seed_unknowns)
 		keep_findings(rep, n_before);
+	/* a shadow that found nothing to report may still hand a constant to
+	 * a loader callable: its nested pickle is scanned all the same */
 	if (res->halted || (ld->only_effects && !res->effects) ||
-	    (ld->seed_unknowns && rep->n_reasons == n_before)) {
+	    (ld->seed_unknowns && rep->n_reasons == n_before && !res->n_nested)) {
 		forget_reasons(rep, n_before, dropped);
 		return 0;
 	}

@@ -644,6 +644,19 @@ static struct pv call(struct pg_vm *vm, struct pv fn, struct pv args)
 		import_finding(vm, PG_REASON_CALL, fn,
 			       "%s arguments are %s, not a tuple",
 			       op_name(vm->op), kind_name(args.kind));
+	for (unsigned i = 0; args.kind == PV_TUPLE && i < 8; i++) {
+		const struct pv *a = vm_tuple_item(&vm->st, args, i);
+
+		/* joblib writes NEWOBJ of the class itself: one made through
+		 * another call is an array it would read that we would not */
+		if (a && a->kind == PV_GLOBAL &&
+		    (pg_vm_import_is(vm, a, "joblib.numpy_pickle", "NumpyArrayWrapper") ||
+		     pg_vm_import_is(vm, a, "joblib.numpy_pickle", "NDArrayWrapper") ||
+		     pg_vm_import_is(vm, a, "joblib.numpy_pickle", "ZNDArrayWrapper")))
+			import_finding(vm, PG_REASON_CALL, fn,
+				       "argument %u is a joblib array wrapper class: joblib "
+				       "reads raw array bytes after its instances", i);
+	}
 	rule = vm->env->roles[fn.ref];
 	if (rule && args.kind == PV_TUPLE) {
 		const struct pv *a0 = vm_tuple_item(&vm->st, args, 0);
@@ -764,6 +777,7 @@ static void op_build(struct pg_vm *vm)
 		const char *why;
 
 		o->state = state;
+		o->flags |= o->flags & CF_BUILT ? CF_REBUILT : CF_BUILT;
 		o->weight = vm_weight_add(o->weight, vm_weight(&vm->st, &state));
 		check_weight(vm, o->weight);
 		why = !rule ? NULL
@@ -1799,6 +1813,11 @@ const struct pv *pg_vm_obj_args(struct pg_vm *vm, const struct pv *o)
 	return o && o->kind == PV_OBJECT ? &vm->st.objs[o->ref].args : NULL;
 }
 
+bool pg_vm_obj_rebuilt(struct pg_vm *vm, const struct pv *o)
+{
+	return o && o->kind == PV_OBJECT && (vm->st.objs[o->ref].flags & CF_REBUILT);
+}
+
 const struct pv *pg_vm_obj_state(struct pg_vm *vm, const struct pv *o)
 {
 	const struct pv *s;
@@ -1812,15 +1831,21 @@ const struct pv *pg_vm_obj_state(struct pg_vm *vm, const struct pv *o)
 const struct pv *pg_vm_dict_get(struct pg_vm *vm, const struct pv *d,
 				const char *key)
 {
+	const struct pv *found = NULL;
 	const struct cell *c;
 
-	if (!d || d->kind != PV_DICT)
-		return NULL;
+	if (!d || d->kind != PV_DICT || vm->st.conts[d->ref].count > DICT_KEEP)
+		return NULL; /* items not kept may set it too */
 	for (c = vm_dict_first(&vm->st, *d); c;
-	     c = c->next == UINT32_MAX ? NULL : &vm->st.cells[c->next])
+	     c = c->next == UINT32_MAX ? NULL : &vm->st.cells[c->next]) {
+		/* a value of unknown type may be a str equal to the key */
+		if (c->key.kind == PV_OBJECT || c->key.kind == PV_UNKNOWN ||
+		    c->key.kind == PV_PERSISTENT || c->key.kind == PV_GLOBAL)
+			return NULL;
 		if (str_equals(vm, c->key, key))
-			return &c->val;
-	return NULL;
+			found = &c->val; /* the last one set wins, as in a dict */
+	}
+	return found;
 }
 
 void pg_vm_set_top(struct pg_vm *vm, struct pv v)

@@ -141,12 +141,15 @@ bool pg_vm_import_is(struct pg_vm *vm, const struct pv *v, const char *module,
 /* An object's call arguments and BUILD state (NULL when it has none). */
 const struct pv *pg_vm_obj_args(struct pg_vm *vm, const struct pv *o);
 const struct pv *pg_vm_obj_state(struct pg_vm *vm, const struct pv *o);
+/* Has BUILD given this object a state more than once (states merge)? */
+bool pg_vm_obj_rebuilt(struct pg_vm *vm, const struct pv *o);
 size_t pg_vm_list_len(struct pg_vm *vm, const struct pv *l);
 /* A dict's item count, and its i-th item while kept (the first items). */
 size_t pg_vm_dict_len(struct pg_vm *vm, const struct pv *d);
 bool pg_vm_dict_item(struct pg_vm *vm, const struct pv *d, size_t i,
 		     const struct pv **key, const struct pv **val);
-/* The value a small dict holds under a str key, or NULL. */
+/* The value a small dict holds under a str key (the last one set), or
+ * NULL, also when other keys might be that str. */
 const struct pv *pg_vm_dict_get(struct pg_vm *vm, const struct pv *d,
 				const char *key);
 /* Replace the value on top of the stack (a loader returning something else). */

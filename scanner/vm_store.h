@@ -88,6 +88,8 @@ struct tuple_rec {
 
 /* cont_rec.flags and obj_rec.flags */
 #define CF_DUNDER_KEY 0x01 /* a key that is or may be "__...__" was stored */
+#define CF_BUILT 0x02	   /* objects: BUILD has given it a state */
+#define CF_REBUILT 0x04	   /* objects: ... and again (states merge) */
 
 struct cont_rec {
 	uint64_t weight;
