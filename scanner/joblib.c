@@ -57,13 +57,16 @@ bool pg_joblib_seen(const struct pg_joblib *jb)
 	return jb->seen;
 }
 
-/* pickle.load reading the array bytes as opcodes. */
-static int shadow(struct pg_joblib *jb, uint64_t off, const char *member)
+/* pickle.load reading the array bytes as opcodes, in the stream (stack
+ * and memo) the wrapper was built in. */
+static int shadow(struct pg_joblib *jb, const struct pg_vm *outer, uint64_t off,
+		  const char *member)
 {
 	struct pg_loader ld = {
 		.member = member,
 		.seed_unknowns = SHADOW_SEED,
 		.only_effects = true,
+		.outer = outer,
 	};
 	struct pg_stream_result res;
 
@@ -107,7 +110,7 @@ static void after_build(void *c, struct pg_vm *vm, const struct pv *inst)
 		return;
 	}
 	off = pg_vm_offset(vm);
-	if (shadow(jb, off, pg_vm_member(vm)))
+	if (shadow(jb, vm, off, pg_vm_member(vm)))
 		return; /* out of memory: the scan ends with it */
 	if (objects) {
 		/* read_array: pickle.load(file_handle) right here */

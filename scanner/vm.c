@@ -1163,6 +1163,13 @@ static void op_get(struct pg_vm *vm, uint64_t key)
 {
 	const struct pv *v = vm_memo_get(&vm->st, key);
 
+	if (!v && vm->ld->outer && (v = vm_memo_get(&vm->ld->outer->st, key))) {
+		/* an import taken up again: as good as importing it here */
+		if (v->kind == PV_GLOBAL)
+			vm->res->effects = true;
+		push(vm, v->kind == PV_GLOBAL ? *v : PV_OF(PV_UNKNOWN));
+		return;
+	}
 	if (!v) {
 		error(vm, HARD, PG_REASON_MEMO,
 		      "%s: memo value not found at index %" PRIu64,

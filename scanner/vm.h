@@ -83,6 +83,10 @@ struct pg_loader {
 	 * pickle.load sees it): start on this many unknown values, and keep
 	 * only what would run (findings), not how the bytes fail to parse */
 	unsigned seed_unknowns;
+	/* ... and the memo of that other stream, for GETs of keys these
+	 * bytes never PUT: an import found there is the same import here
+	 * (imports are the report's), anything else an unknown */
+	const struct pg_vm *outer;
 };
 
 /* A str value collected for the loader (collect_strings). */
