@@ -8,6 +8,7 @@
 #ifndef PG_CALLABLES_H
 #define PG_CALLABLES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "util.h"
@@ -37,6 +38,9 @@ struct pg_callable {
 	uint8_t global_args;	/* bit i: argument i must be an import */
 	uint8_t none_ok;	/* bit i: ... or None */
 	const char *why;	/* shown in reasons */
+	bool result_is_arg0;	/* the result is an instance of argument 0 (a
+				 * class), or what it returns (a function): its
+				 * rules apply to it */
 };
 
 /* The rules for an import, or NULL when it has none (PG_ROLE_PLAIN). */

@@ -76,7 +76,7 @@ static int shadow(struct pg_joblib *jb, const struct pg_vm *outer, uint64_t off,
 static void after_build(void *c, struct pg_vm *vm, const struct pv *inst)
 {
 	struct pg_joblib *jb = c;
-	const struct pv *state, *shape, *dtype, *align;
+	const struct pv *args, *state, *shape, *dtype, *align;
 	uint64_t count, itemsize, off, nbytes;
 	int objects;
 
@@ -90,6 +90,15 @@ static void after_build(void *c, struct pg_vm *vm, const struct pv *inst)
 			     "NumpyArrayWrapper built with %" PRIu64
 			     " bytes of its frame left (joblib reads the array after them)",
 			     pg_vm_frame_left(vm));
+		return;
+	}
+	args = pg_vm_obj_args(vm, inst);
+	if (!args || args->kind != PV_TUPLE || pg_vm_tuple_len(vm, args)) {
+		/* joblib writes NEWOBJ with no arguments: __init__'s would set
+		 * attributes (the alignment) the BUILD state does not show */
+		pg_vm_refuse(vm, PG_REASON_MALFORMED, true,
+			     "NumpyArrayWrapper made with arguments (its __init__ sets what "
+			     "joblib reads)");
 		return;
 	}
 	if (pg_vm_obj_rebuilt(vm, inst)) {

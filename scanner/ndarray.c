@@ -21,7 +21,11 @@
  * [, metadata]).  Fills the element size; 1 when it holds objects, 0 when
  * not, -1 when we cannot tell.
  */
-static int dtype_info(struct pg_vm *vm, const struct pv *dt, int depth,
+/* Dtypes looked at for one answer: fields shared through the memo would
+ * otherwise be walked once per path, 16^8 times at depth 8. */
+#define DTYPE_VISITS 256
+
+static int dtype_info(struct pg_vm *vm, const struct pv *dt, int depth, unsigned *visits,
 		      uint64_t *itemsize)
 {
 	const struct pv *args, *state, *type, *sub, *fields;
@@ -31,8 +35,9 @@ static int dtype_info(struct pg_vm *vm, const struct pv *dt, int depth,
 	uint64_t size = 0;
 	bool objects, flexible;
 
-	if (!dt || depth > 8 || !pg_vm_import_is(vm, dt, "numpy", "dtype"))
+	if (!dt || depth > 8 || !*visits || !pg_vm_import_is(vm, dt, "numpy", "dtype"))
 		return -1;
+	--*visits;
 	args = pg_vm_obj_args(vm, dt);
 	type = args ? pg_vm_tuple_item(vm, args, 0) : NULL;
 	if (!type || !pg_vm_text(vm, type, 0, &text) || text.len < 1)
@@ -61,7 +66,7 @@ static int dtype_info(struct pg_vm *vm, const struct pv *dt, int depth,
 		sub = pg_vm_tuple_item(vm, state, 2);
 		if (sub->kind == PV_TUPLE) {
 			uint64_t ignored;
-			int r = dtype_info(vm, pg_vm_tuple_item(vm, sub, 0), depth + 1,
+			int r = dtype_info(vm, pg_vm_tuple_item(vm, sub, 0), depth + 1, visits,
 					   &ignored);
 
 			if (r < 0)
@@ -83,7 +88,7 @@ static int dtype_info(struct pg_vm *vm, const struct pv *dt, int depth,
 				if (!pg_vm_dict_item(vm, fields, i, &key, &val))
 					return -1;
 				r = dtype_info(vm, pg_vm_tuple_item(vm, val, 0),
-					       depth + 1, &ignored);
+					       depth + 1, visits, &ignored);
 				if (r < 0)
 					return -1;
 				objects |= r;
@@ -100,7 +105,9 @@ static int dtype_info(struct pg_vm *vm, const struct pv *dt, int depth,
 
 int pg_np_dtype_info(struct pg_vm *vm, const struct pv *dt, uint64_t *itemsize)
 {
-	return dtype_info(vm, dt, 0, itemsize);
+	unsigned visits = DTYPE_VISITS;
+
+	return dtype_info(vm, dt, 0, &visits, itemsize);
 }
 
 /* product of the shape tuple; false when it is not a tuple of ints or
@@ -159,37 +166,54 @@ const char *pg_np_check_array_state(struct pg_vm *vm, const struct pv *state)
 }
 
 /*
- * numpy's dtype __setstate__ takes a structured dtype's fields, offsets,
- * item size and flags as given: an object field at an offset of bytes the
- * pickle supplies is a pointer it chose, and so are flags that claim
- * objects in a plain type.  Structured dtypes of plain numbers (sklearn's
- * tree nodes) pass.
+ * numpy's dtype __setstate__ takes the state's flags, and a structured
+ * dtype's fields, offsets and item size, as given: an object field at an
+ * offset of bytes the pickle supplies is a pointer it chose, and so are
+ * flags that say objects (or no objects) against the type, or that ask for
+ * a list (LIST_PICKLE) numpy then reads past.  A plain type must carry the
+ * flags numpy writes for it (O: 63, U: 8, others 0); a structured one no
+ * object, list or pointer flag.  Structured dtypes of plain numbers
+ * (sklearn's tree nodes) pass.
  */
+#define NPY_LIST_PICKLE 0x02
+#define NPY_ITEM_IS_POINTER 0x04
+
 const char *pg_np_check_dtype_state(struct pg_vm *vm, const struct pv *inst)
 {
+	static const char *unreadable = "a dtype state we cannot read (numpy trusts its fields "
+					"and flags)";
 	const struct pv *state = pg_vm_obj_state(vm, inst), *fields, *sub, *args, *type;
+	struct pg_span text;
+	int64_t version, flags, expect;
 	uint64_t size;
-	int64_t flags;
 	int objects;
 
 	if (!state || state->kind == PV_UNKNOWN || state->kind == PV_OBJECT ||
 	    state->kind == PV_GLOBAL || state->kind == PV_PERSISTENT)
-		return "a dtype state we cannot read (numpy trusts its fields and flags)";
+		return unreadable;
 	if (state->kind != PV_TUPLE)
 		return NULL; /* numpy raises */
-	objects = dtype_info(vm, inst, 0, &size);
-	if (objects < 0)
-		return "a dtype state we cannot read (numpy trusts its fields and flags)";
-	fields = pg_vm_tuple_item(vm, state, 4);
-	sub = pg_vm_tuple_item(vm, state, 2);
-	if (objects && ((fields && fields->kind != PV_NONE) || (sub && sub->kind != PV_NONE)))
-		return "a structured dtype state with objects (numpy trusts its field offsets "
-		       "and flags)";
+	objects = pg_np_dtype_info(vm, inst, &size);
 	args = pg_vm_obj_args(vm, inst);
 	type = args ? pg_vm_tuple_item(vm, args, 0) : NULL;
-	if (pg_vm_int(pg_vm_tuple_item(vm, state, 7), &flags) && (flags & NPY_ITEM_REFCOUNT) &&
-	    !(type && (pg_vm_str_is(vm, type, "O") || pg_vm_str_is(vm, type, "O8") ||
-		       pg_vm_str_is(vm, type, "O4"))))
-		return "a dtype state whose flags say objects of a type that holds none";
+	if (objects < 0 || !pg_vm_int(pg_vm_tuple_item(vm, state, 0), &version) ||
+	    !pg_vm_int(pg_vm_tuple_item(vm, state, 7), &flags) || !type ||
+	    !pg_vm_text(vm, type, 0, &text) || !text.len)
+		return unreadable;
+	if (version < 3 && flags)
+		return "a dtype state of version < 3 with flags (numpy sets them all)";
+	fields = pg_vm_tuple_item(vm, state, 4);
+	sub = pg_vm_tuple_item(vm, state, 2);
+	if ((fields && fields->kind != PV_NONE) || (sub && sub->kind != PV_NONE)) {
+		if (objects)
+			return "a structured dtype state with objects (numpy trusts its field "
+			       "offsets and flags)";
+		if (flags & (NPY_ITEM_REFCOUNT | NPY_LIST_PICKLE | NPY_ITEM_IS_POINTER))
+			return "a structured dtype state whose flags say objects, lists or pointers";
+		return NULL;
+	}
+	expect = text.ptr[0] == 'O' ? 63 : text.ptr[0] == 'U' ? 8 : 0;
+	if (flags != expect)
+		return "a dtype state whose flags are not its type's";
 	return NULL;
 }

@@ -509,8 +509,11 @@ static bool zip_behind(struct pg_scan_ctx *ctx, const struct pg_reader *rd)
 	return found;
 }
 
+/* only_effects: for bytes under another format's magic, which are a
+ * pickle only if they could run something (a safetensors header length of
+ * 0x280 reads as PROTO 2, then fails). */
 static int scan_raw(struct pg_scan_ctx *ctx, const struct pg_reader *rd,
-		    const char *member, unsigned depth, const char **format)
+		    const char *member, unsigned depth, bool only_effects, const char **format)
 {
 	struct pg_joblib *jb = pg_joblib_new(ctx, rd, depth);
 	struct pg_loader ld = { .member = member };
@@ -522,6 +525,7 @@ static int scan_raw(struct pg_scan_ctx *ctx, const struct pg_reader *rd,
 	/* joblib.load reads any raw pickle, and treats NumpyArrayWrapper
 	 * specially; for everything else it is pickle.load */
 	pg_joblib_loader(jb, &ld);
+	ld.only_effects = only_effects;
 	rc = pg_scan_pickles(ctx, rd, &ld, 0, UINT64_MAX, depth, &is_pickle);
 	if (is_pickle)
 		*format = pg_joblib_seen(jb) ? "joblib" : "pickle";
@@ -540,7 +544,7 @@ static int scan_unknown(struct pg_scan_ctx *ctx, const struct pg_reader *rd,
 		*format = "torch-legacy";
 		return pg_scan_torch_legacy(ctx, rd, member, depth);
 	}
-	return scan_raw(ctx, rd, member, depth, format);
+	return scan_raw(ctx, rd, member, depth, false, format);
 }
 
 /* Data whose first bytes say format f (never tar).  A magic number is no
@@ -568,7 +572,7 @@ static int scan_format(struct pg_scan_ctx *ctx, const struct pg_reader *rd, enum
 	case PG_FMT_SAFETENSORS:
 	case PG_FMT_GGUF:
 	case PG_FMT_HDF5:
-		rc = scan_raw(ctx, rd, member, depth, &raw_format);
+		rc = scan_raw(ctx, rd, member, depth, true, &raw_format);
 		break;
 	case PG_FMT_GZIP:
 	case PG_FMT_BZ2:
@@ -580,7 +584,7 @@ static int scan_format(struct pg_scan_ctx *ctx, const struct pg_reader *rd, enum
 	case PG_FMT_ZSTD:
 		rc = scan_compressed(ctx, rd, f, member, depth);
 		if (rc >= 0)
-			rc = scan_raw(ctx, rd, member, depth, &raw_format);
+			rc = scan_raw(ctx, rd, member, depth, true, &raw_format);
 		if (rc != -ENOENT)
 			break;
 		*format = "unknown";

@@ -412,15 +412,16 @@ static bool span_is(struct pg_span s, const char *text)
 /*
  * Can a module of this name be imported at all?  The import system takes
  * any file name on sys.path, not only identifiers: Debian's stdlib has
- * _sysconfigdata__x86_64-linux-gnu.  Components of letters (non-ASCII
- * too), digits, '_' and '-' pass; "" fails at once, and a name with spaces
- * or other punctuation only imports a file planted under that very name.
+ * _sysconfigdata__x86_64-linux-gnu.  Identifiers pass, and hyphens in a
+ * component that starts with '_' (as installed modules' do; "cpu-0" in a
+ * text file does not); "" fails at once, and a name with spaces or other
+ * punctuation only imports a file planted under that very name.
  * Text files starting with 'c' ("class Foo:\n") are GLOBAL opcodes of
  * such names: they are pickles only if something importable follows.
  */
 static bool importable(struct pg_span m)
 {
-	bool start = true;
+	bool start = true, underscore = false;
 
 	for (size_t i = 0; i < m.len; i++) {
 		unsigned char c = (unsigned char)m.ptr[i];
@@ -429,8 +430,10 @@ static bool importable(struct pg_span m)
 			if (start)
 				return false;
 			start = true;
-		} else if (c == '_' || c == '-' || c >= 0x80 ||
-			   (unsigned)((c | 0x20) - 'a') < 26u || (unsigned)(c - '0') < 10u) {
+		} else if (c == '_' || c >= 0x80 || (unsigned)((c | 0x20) - 'a') < 26u ||
+			   (!start && ((unsigned)(c - '0') < 10u || (c == '-' && underscore)))) {
+			if (start)
+				underscore = c == '_';
 			start = false;
 		} else {
 			return false;
@@ -601,6 +604,8 @@ static void calls_arg0(struct pg_vm *vm, const struct pg_callable *rule, struct 
 	const struct pv *func = vm_tuple_item(&vm->st, args, 0);
 	const struct pv *fargs = vm_tuple_item(&vm->st, args, 2);
 	const struct pv *state = vm_tuple_item(&vm->st, args, 3);
+	const struct pg_callable *func_rule;
+	const char *why;
 
 	global_args(vm, rule, fn, args);
 	if (sets_dunder(&vm->st, state))
@@ -621,6 +626,11 @@ static void calls_arg0(struct pg_vm *vm, const struct pg_callable *rule, struct 
 	vm->call_depth++;
 	call(vm, *func, *fargs);
 	vm->call_depth--;
+	/* new_type with a __setstate__ of its own (numpy's) gets state there */
+	func_rule = vm->env->roles[func->ref];
+	if (func_rule && func_rule->build == PG_BUILD_NDARRAY &&
+	    (why = pg_np_check_array_state(vm, state)))
+		import_finding(vm, PG_REASON_BUILD, *func, "state with %s", why);
 }
 
 /*
@@ -698,6 +708,13 @@ static struct pv call(struct pg_vm *vm, struct pv fn, struct pv args)
 	if (rc) {
 		store_failed(vm, rc, limit);
 		return PV_OF(PV_UNKNOWN);
+	}
+	if (rule && rule->result_is_arg0 && args.kind == PV_TUPLE) {
+		const struct pv *a0 = vm_tuple_item(&vm->st, args, 0);
+
+		/* BUILD on it is BUILD on that class's instance */
+		if (a0 && a0->kind == PV_GLOBAL)
+			vm->st.objs[out.ref].import = a0->ref;
 	}
 	check_weight(vm, vm_weight(&vm->st, &out));
 	return out;

@@ -299,8 +299,8 @@ case("text_index_long_line",
      "a GET index line of 70,000 spaces and a digit: PyLong_FromString skips the spaces, "
      "and so does the scan, rather than call the bytes no pickle")
 case("hyphen_module",
-     b"N0" + glob("pgtest-marker", "fire") + b"(" + string("hyphen_module") + b"tRh\xff",
-     "unsafe", "import:pgtest-marker.fire memo truncated", "runs",
+     b"N0" + glob("_pgtest-marker", "fire") + b"(" + string("hyphen_module") + b"tRh\xff",
+     "unsafe", "import:_pgtest-marker.fire memo truncated", "runs",
      "find_class imports any file name on sys.path, hyphens and all; the GET of a missing "
      "key after it must not make the bytes 'no pickle'")
 case("rebuild_from_type_calls",
