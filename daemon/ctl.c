@@ -38,12 +38,12 @@ struct pgd_ctl {
 	char *path;
 };
 
-static uint64_t mono_ms(void)
+static uint64_t mono_s(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return (uint64_t)ts.tv_sec;
 }
 
 static const struct {
@@ -72,7 +72,7 @@ static void status_json(struct pgd_daemon *d, struct pg_strbuf *sb)
 		     ",\"scan_timeout_ms\":%" PRIu64 ",\"workers\":%u,\"backlog\":%" PRIu64
 		     ",\"backlog_max\":%u,\"cache_entries\":%" PRIu64 ",\"cache_max\":%u"
 		     ",\"guarded\":[",
-		     d->reloads_done, mono_ms() / 1000u - d->started_ns / 1000000000u,
+		     d->reloads_done, mono_s() - d->started_ns / 1000000000u,
 		     d->pidfd_events ? "true" : "false", pgd_attr_source(d->attr),
 		     pgd_ignore_name(cfg->ignore_marks),
 		     cfg->scan_timeout_ms, cfg->workers, pgd_read(&d->stats.backlog),

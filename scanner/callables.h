@@ -28,6 +28,7 @@ enum pg_build_rule {
 	PG_BUILD_ANY = 0,
 	PG_BUILD_NDARRAY, /* ndarray.__setstate__: object lists must fill the shape */
 	PG_BUILD_DTYPE,	  /* dtype.__setstate__: no structured fields */
+	PG_BUILD_ARRAY_WRAPPER, /* joblib reads raw array bytes after it (joblib.c) */
 };
 
 struct pg_callable {

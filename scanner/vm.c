@@ -656,16 +656,14 @@ static struct pv call(struct pg_vm *vm, struct pv fn, struct pv args)
 			       op_name(vm->op), kind_name(args.kind));
 	for (unsigned i = 0; args.kind == PV_TUPLE && i < 8; i++) {
 		const struct pv *a = vm_tuple_item(&vm->st, args, i);
+		const struct pg_callable *class_rule =
+			a && a->kind == PV_GLOBAL ? vm->env->roles[a->ref] : NULL;
 
 		/* joblib writes NEWOBJ of the class itself: one made through
 		 * another call is an array it would read that we would not */
-		if (a && a->kind == PV_GLOBAL &&
-		    (pg_vm_import_is(vm, a, "joblib.numpy_pickle", "NumpyArrayWrapper") ||
-		     pg_vm_import_is(vm, a, "joblib.numpy_pickle", "NDArrayWrapper") ||
-		     pg_vm_import_is(vm, a, "joblib.numpy_pickle", "ZNDArrayWrapper")))
-			import_finding(vm, PG_REASON_CALL, fn,
-				       "argument %u is a joblib array wrapper class: joblib "
-				       "reads raw array bytes after its instances", i);
+		if (class_rule && class_rule->build == PG_BUILD_ARRAY_WRAPPER)
+			import_finding(vm, PG_REASON_CALL, fn, "argument %u: %s", i,
+				       class_rule->why);
 	}
 	rule = vm->env->roles[fn.ref];
 	if (rule && args.kind == PV_TUPLE) {
